@@ -1,0 +1,23 @@
+"""Datasets of seqrec: tensorflow-datasets builders, preprocessing protocols and tf.data pipelines.
+
+Load a registered dataset with `load` (``python -m seqrec.datasets`` lists them), or your own log with
+`load_log`.
+"""
+
+from .errors import DataError, DatasetNotFoundError, ProtocolError
+from .interaction_log import LogFormat, load_log
+from .interactions import Interactions
+from .registry import REGISTRY, get, load, status
+
+__all__ = [
+    "REGISTRY",
+    "DataError",
+    "DatasetNotFoundError",
+    "Interactions",
+    "LogFormat",
+    "ProtocolError",
+    "get",
+    "load",
+    "load_log",
+    "status",
+]

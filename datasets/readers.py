@@ -1,0 +1,217 @@
+"""Validated parsing of raw interaction files into pandas tables.
+
+Every reader reads all fields as text first and converts them column by column, so a bad value is
+reported with its file, line and column, and the fix. Line numbers are 1-based and count header lines.
+"""
+
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, DatasetNotFoundError
+
+_EPOCH = pd.Timestamp(0, tz="UTC")
+
+
+class Source:
+    """A folder or a ``.zip`` archive holding a dataset's raw files.
+
+    ``Source(path).open(name)`` finds ``name`` directly under the folder (or archive root) or one folder
+    down (archives such as ``ml-100k.zip`` keep their files in ``ml-100k/``).
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self._zip = zipfile.ZipFile(self.path) if self.path.suffix == ".zip" else None
+
+    def _members(self) -> list[str]:
+        if self._zip is not None:
+            return [n for n in self._zip.namelist() if not n.endswith("/")]
+        if not self.path.is_dir():
+            return []
+        found = []
+        for entry in sorted(self.path.iterdir()):
+            if entry.is_file():
+                found.append(entry.name)
+            elif entry.is_dir():
+                found += [f"{entry.name}/{p.name}" for p in sorted(entry.iterdir()) if p.is_file()]
+        return found
+
+    def find(self, name: str) -> str | None:
+        """The member path of ``name`` (at the top or one folder down), or ``None``."""
+        members = self._members()
+        if name in members:
+            return name
+        nested = [m for m in members if m.count("/") == 1 and m.split("/")[1] == name]
+        return nested[0] if nested else None
+
+    def has(self, name: str) -> bool:
+        return self.find(name) is not None
+
+    def label(self, name: str) -> str:
+        """A human-readable location of ``name`` for error messages."""
+        member = self.find(name) or name
+        return f"{self.path}:{member}" if self._zip is not None else str(self.path / member)
+
+    def read_bytes(self, name: str) -> bytes:
+        member = self.find(name)
+        if member is None:
+            raise DatasetNotFoundError(
+                f"{self.path}: file '{name}' not found (looked at the top level and one folder "
+                f"down). Put the release's original '{name}' there."
+            )
+        if self._zip is not None:
+            return self._zip.read(member)
+        return (self.path / member).read_bytes()
+
+
+def decode_text(data: bytes, label: str, encodings: Sequence[str]) -> str:
+    """Decode ``data`` with the first encoding that works (e.g. UTF-8, then latin-1)."""
+    for encoding in encodings:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DataError(f"{label}: cannot decode the file as any of {list(encodings)}.")
+
+
+def read_delimited(
+    text: str,
+    label: str,
+    *,
+    sep: str,
+    names: Sequence[str] | None = None,
+    required: Sequence[str] = (),
+    maxsplit: int | None = None,
+) -> tuple[pd.DataFrame, int]:
+    """Parse delimited text into an all-string DataFrame.
+
+    Args:
+      text: the file's decoded content.
+      label: file name used in error messages.
+      sep: field separator (``"\\t"``, ``","``, ``"|"``, ``"::"``, ...).
+      names: column names when the file has no header line; ``None`` reads them from the header.
+      required: columns that must be present.
+      maxsplit: for multi-character separators, split each line at most this many times (so the last
+        field may contain the separator, as MovieLens titles may contain ``::``-free colons).
+
+    Returns:
+      ``(frame, header_lines)``; ``header_lines`` converts a row index to a file line number.
+    """
+    if not text.strip():
+        raise DataError(f"{label}: the file is empty; expected {'a header and ' if names is None else ''}"
+                        "one interaction per line.")
+    header_lines = 0 if names is not None else 1
+    if len(sep) > 1:
+        frame = _split_lines(text, label, sep, names, maxsplit)
+    else:
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text), sep=sep, header=None if names is not None else 0,
+                names=list(names) if names is not None else None, dtype=str,
+                keep_default_na=False, na_filter=False, engine="c",
+                # Only comma-separated releases quote fields; in TSV and '|' files a quote is text.
+                quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE,
+            )
+        except pd.errors.ParserError as err:
+            raise DataError(
+                f"{label}: malformed line ({err}). Every line must have the same number of "
+                f"{sep!r}-separated fields; quote fields that contain the separator."
+            ) from err
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataError(
+            f"{label}: missing column(s) {missing}; found {list(frame.columns)}. "
+            "Rename the columns or tell the loader which columns to use."
+        )
+    if frame.empty:
+        raise DataError(f"{label}: the file has a header but no data rows.")
+    return frame, header_lines
+
+
+def _split_lines(
+    text: str, label: str, sep: str, names: Sequence[str] | None, maxsplit: int | None
+) -> pd.DataFrame:
+    lines = text.splitlines()
+    if names is None:
+        names, lines = lines[0].split(sep), lines[1:]
+    width = len(names)
+    split = maxsplit if maxsplit is not None else width - 1
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        fields = line.split(sep, split)
+        if len(fields) != width:
+            raise DataError(
+                f"{label}: line {number} has {len(fields)} {sep!r}-separated fields, expected "
+                f"{width} ({sep.join(names)}): {line[:120]!r}. Fix or remove that line."
+            )
+        rows.append(fields)
+    return pd.DataFrame(rows, columns=list(names), dtype=str)
+
+
+def _fail(label: str, frame: pd.DataFrame, bad: np.ndarray, column: str, header_lines: int,
+          what: str, fix: str) -> None:
+    positions = np.flatnonzero(bad)
+    first = positions[0]
+    raise DataError(
+        f"{label}: column '{column}' has {len(positions)} {what} value(s); first at line "
+        f"{first + 1 + header_lines}: {frame[column].iloc[first]!r}. {fix}"
+    )
+
+
+def ids(frame: pd.DataFrame, column: str, label: str, header_lines: int) -> pd.Series:
+    """A non-empty string id column, stripped of surrounding spaces."""
+    values = frame[column].astype(str).str.strip()
+    bad = (values == "").to_numpy()
+    if bad.any():
+        _fail(label, frame, bad, column, header_lines, "empty", "Every row needs an id.")
+    return values.astype(object)
+
+
+def numbers(frame: pd.DataFrame, column: str, label: str, header_lines: int,
+            dtype: type = np.float32) -> pd.Series:
+    """A numeric column (ratings, integer ids); a non-numeric value raises ``DataError``."""
+    values = pd.to_numeric(frame[column].astype(str).str.strip(), errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        _fail(label, frame, bad, column, header_lines, "non-numeric",
+              f"'{column}' must be a number.")
+    return values.astype(dtype)
+
+
+def timestamps(frame: pd.DataFrame, column: str, label: str, header_lines: int,
+               fmt: str = "unix") -> pd.Series:
+    """Convert a time column to int64 unix seconds (UTC).
+
+    Args:
+      fmt: ``"unix"`` (seconds, fractions floored), ``"unix_ms"``, ``"iso"`` (ISO 8601; naive times
+        are read as UTC), ``"auto"`` (``unix`` when every value is numeric, else ``iso``), or a
+        ``strftime`` pattern such as ``"%Y-%m-%d %H"``.
+    """
+    raw = frame[column].astype(str).str.strip()
+    if fmt == "auto":
+        fmt = "unix" if pd.to_numeric(raw, errors="coerce").notna().all() else "iso"
+    if fmt in ("unix", "unix_ms"):
+        values = pd.to_numeric(raw, errors="coerce")
+        bad = values.isna().to_numpy()
+        if bad.any():
+            _fail(label, frame, bad, column, header_lines, "unparsable",
+                  "Timestamps must be unix seconds; pass the time format if they are dates.")
+        seconds = values // 1000 if fmt == "unix_ms" else values
+        return np.floor(seconds).astype(np.int64)
+    kwargs = {"format": "ISO8601"} if fmt == "iso" else {"format": fmt}
+    parsed = pd.to_datetime(raw, errors="coerce", utc=True, **kwargs)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        _fail(label, frame, bad, column, header_lines, "unparsable",
+              f"Expected timestamps in format {fmt!r}.")
+    return ((parsed - _EPOCH) // pd.Timedelta(seconds=1)).astype(np.int64)

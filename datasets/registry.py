@@ -1,0 +1,173 @@
+"""Dataset names, their status, and `load`.
+
+Names are ``<family>-<variant>`` (``movielens-100k``, ``synthetic-small``, ...). A dataset's raw files
+live in ``<data_dir>/<name>/`` (see `seqrec.datasets.locations`). Its status is:
+
+* ``present``: the raw files are in the data directory;
+* ``embedded``: not in the data directory, but a copy ships inside this package;
+* ``generated``: synthetic, made on demand;
+* ``downloadable``: absent, but `load(..., download=True)` fetches it from its public address;
+* ``missing``: absent, and it has no public download: the error says which files to put where.
+"""
+
+import dataclasses
+import hashlib
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import tensorflow_datasets as tfds
+
+from . import locations, movielens, synthetic
+from .errors import DatasetNotFoundError
+from .interactions import Interactions
+from .records import read_item_records
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("present", "embedded", "generated", "downloadable", "missing")
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """How to find, build and describe one dataset.
+
+    Attributes:
+      name: ``<family>-<variant>``.
+      summary: one line for listings.
+      files: the raw files expected in ``<data_dir>/<name>/`` (first the required ones).
+      make_builder: ``(source or None, tfds_data_dir) -> tfds builder``; ``None`` source means the
+        builder fetches its files itself (embedded copy, download or generation).
+      locate: ``folder -> source or None``: the raw files in the dataset's folder.
+      url: public download address, if any.
+      embedded: a copy ships with the package.
+      generated: synthetic data made on demand.
+      feature_structure: how the items' ``features`` are organised.
+    """
+
+    name: str
+    summary: str
+    files: tuple[str, ...]
+    make_builder: Callable[[Path | None, str], tfds.core.DatasetBuilder]
+    locate: Callable[[Path], Path | None] = lambda folder: None
+    url: str | None = None
+    embedded: bool = False
+    generated: bool = False
+    feature_structure: str = "none"
+
+
+REGISTRY: dict[str, DatasetSpec] = {}
+
+
+def register(spec: DatasetSpec) -> DatasetSpec:
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def _movielens_spec(release: movielens.Release) -> DatasetSpec:
+    optional = [f"{f} (optional)" for f in release.optional_files]
+    return DatasetSpec(
+        name=f"movielens-{release.config}",
+        summary=f"MovieLens {release.config}: ratings, timestamps, titles, genres"
+        + (", tags, links" if release.layout == "csv" else ", tags" if release.layout == "dat"
+           else ""),
+        files=(*release.required_files, *optional, f"or the archive {release.archive}"),
+        make_builder=lambda source, tfds_dir: movielens.MovieLens(
+            config=release.config, source=source, data_dir=tfds_dir),
+        locate=lambda folder: movielens.locate(release, folder),
+        url=release.url,
+        embedded=release.config == "latest-small",
+        feature_structure="flat",
+    )
+
+
+def _synthetic_spec(preset: str) -> DatasetSpec:
+    return DatasetSpec(
+        name=f"synthetic-{preset}",
+        summary=f"synthetic log with planted gap/user structure ({synthetic.PRESETS[preset]})",
+        files=(),
+        make_builder=lambda source, tfds_dir: synthetic.Synthetic(config=preset, data_dir=tfds_dir),
+        generated=True,
+        feature_structure="flat",
+    )
+
+
+for _release in movielens.RELEASES.values():
+    register(_movielens_spec(_release))
+for _preset in synthetic.PRESETS:
+    register(_synthetic_spec(_preset))
+
+
+def get(name: str) -> DatasetSpec:
+    """The spec of dataset ``name``; an unknown name lists the known ones."""
+    if name not in REGISTRY:
+        raise DatasetNotFoundError(
+            f"Unknown dataset '{name}'. Known datasets: {', '.join(sorted(REGISTRY))}. "
+            "Run `python -m seqrec.datasets` to see their status; for your own log use "
+            "seqrec.datasets.load_log(path, LogFormat(...)).")
+    return REGISTRY[name]
+
+
+def status(name: str, data_dir: str | os.PathLike | None = None) -> tuple[str, str]:
+    """``(status, where)`` of a dataset; ``status`` is one of `STATUSES`."""
+    spec = get(name)
+    folder = locations.data_dir(data_dir) / name
+    found = spec.locate(folder)
+    if found is not None:
+        return "present", str(found)
+    if spec.embedded:
+        return "embedded", "inside the seqrec package"
+    if spec.generated:
+        return "generated", "made on demand"
+    if spec.url:
+        return "downloadable", spec.url
+    return "missing", str(folder)
+
+
+def not_present_message(name: str, data_dir: str | os.PathLike | None = None) -> str:
+    spec = get(name)
+    folder = locations.data_dir(data_dir) / name
+    message = (
+        f"Dataset '{name}' is not present: expected {', '.join(spec.files)} in {folder}. "
+        f"Put the files there, or point --data-dir (or ${locations.DATA_DIR_ENV}) at the folder "
+        f"that holds '{name}/'.")
+    if spec.url:
+        message += (f" It can be downloaded from {spec.url}: run `python -m seqrec.datasets "
+                    f"download {name}` or pass download=True.")
+    return message
+
+
+def _fingerprint(source: Path) -> str:
+    """Cheap identity of raw files (paths, sizes, modification times) keying the prepared cache."""
+    files = [source] if source.is_file() else sorted(p for p in source.rglob("*") if p.is_file())
+    digest = hashlib.sha256()
+    for path in files:
+        stat = path.stat()
+        digest.update(f"{path.relative_to(source.parent)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
+
+
+def load(name: str, data_dir: str | os.PathLike | None = None,
+         cache_dir: str | os.PathLike | None = None, download: bool = False) -> Interactions:
+    """Load dataset ``name`` as `Interactions`, preparing its tensorflow-datasets records if needed.
+
+    Raw files come from ``<data_dir>/<name>/``; without them the embedded or generated copy is used,
+    or, with ``download=True``, the public download. Otherwise `DatasetNotFoundError` says which files
+    to put where.
+    """
+    spec = get(name)
+    state, where = status(name, data_dir)
+    if (state == "downloadable" and not download) or state == "missing":
+        raise DatasetNotFoundError(not_present_message(name, data_dir))
+    source = Path(where) if state == "present" else None
+    key = _fingerprint(source) if source is not None else state
+    tfds_dir = locations.cache_dir(cache_dir) / "tfds" / name / key
+    builder = spec.make_builder(source, str(tfds_dir))
+    builder.download_and_prepare(
+        download_dir=str(locations.cache_dir(cache_dir) / "downloads"),
+        download_config=tfds.download.DownloadConfig(verify_ssl=True))
+    events, items, tags = read_item_records(builder)
+    log.info("loaded %s (%s) from %s", name, state, where)
+    return Interactions(name, events, items, feature_structure=spec.feature_structure, tags=tags,
+                        source=where if state != "downloadable" else spec.url)
