@@ -1,0 +1,230 @@
+"""`tf.data` pipelines that turn a protocol's `Split` into training and evaluation examples.
+
+Everything is vectorised: examples are described by integer offsets into a `SequenceTable` and each
+batch gathers its windows with one `tf.gather` (`seqrec.datasets.sequences.gather_windows`). Shuffling
+is seeded and reshuffles every epoch; negatives are drawn with stateless seeds from a seeded stream.
+
+Time quantities are computed in int64 and handed to models as float32 *differences* (a unix time does
+not fit float32's precision): ``gaps`` (seconds since the previous event of the same user, 0 for the
+first), ``ages`` (seconds between a history event and the target's time) and ``target_gap``.
+"""
+
+import dataclasses
+import functools
+
+import numpy as np
+import tensorflow as tf
+
+from .negatives import NegativeSampler
+from .protocols import Split
+from .sequences import SequenceTable, Vocabulary, gather_windows
+
+AUTOTUNE = tf.data.AUTOTUNE
+PARTS = ("train", "valid", "test")
+
+
+@dataclasses.dataclass
+class SequenceData:
+    """A `Split` encoded for the pipelines.
+
+    Attributes:
+      split: the protocol's split.
+      users, items: vocabularies fitted on every event of the split (index 0 = padding).
+      by_user: all events grouped by user (values = item indices), in event order.
+      parts: the part of each ``by_user`` position: 0 train, 1 valid, 2 test.
+    """
+
+    split: Split
+    users: Vocabulary
+    items: Vocabulary
+    by_user: SequenceTable
+    parts: np.ndarray
+
+    @classmethod
+    def encode(cls, split: Split) -> "SequenceData":
+        events = split.events()
+        users, items = Vocabulary.fit(events["user"]), Vocabulary.fit(events["item"])
+        by_user = SequenceTable.build(users.encode(events["user"]), items.encode(events["item"]),
+                                      events["timestamp"], events["rating"], n_groups=users.size)
+        parts = events["part"].map({p: i for i, p in enumerate(PARTS)}).to_numpy()[by_user.rows]
+        return cls(split, users, items, by_user, parts.astype(np.int8))
+
+    def targets(self, part: str, min_history: int = 1) -> np.ndarray:
+        """Positions in ``by_user`` of the ``part`` events that have at least ``min_history`` earlier
+        events of the same user: each is the target of one next-item example whose prefix is every
+        earlier event (leave-last-out's "every prefix a training example")."""
+        positions = np.flatnonzero(self.parts == PARTS.index(part))
+        history = positions - self.by_user.offsets[self.by_user.group_of(positions)]
+        return positions[history >= min_history]
+
+    def part_table(self, part: str) -> SequenceTable:
+        """A table of only the ``part`` events (e.g. training sequences for `sequence_dataset`)."""
+        keep = self.parts == PARTS.index(part)
+        t = self.by_user
+        return SequenceTable.build(t.group_of(np.flatnonzero(keep)), t.values[keep], t.times[keep],
+                                   t.ratings[keep], n_groups=t.n_groups)
+
+    @functools.cached_property
+    def by_item(self) -> SequenceTable:
+        """All events grouped by item (values = user indices): the item histories of IARN."""
+        t = self.by_user
+        users = t.group_of(np.arange(len(t)))
+        return SequenceTable.build(t.values, users, t.times, t.ratings, n_groups=self.items.size)
+
+    def negative_sampler(self) -> NegativeSampler:
+        """A sampler whose positives are every event of every part."""
+        t = self.by_user
+        return NegativeSampler(t.group_of(np.arange(len(t))), t.values, self.items.size)
+
+
+def _finish(ds: tf.data.Dataset, label: str | None, n_negatives: int, sampler, seed: int):
+    if n_negatives:
+        if sampler is None:
+            raise ValueError("n_negatives needs a NegativeSampler (SequenceData.negative_sampler()).")
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+        ds = tf.data.Dataset.zip(ds, seeds).map(
+            lambda x, s: {**x, "negatives": sampler.sample(x["user"], n_negatives, s)},
+            num_parallel_calls=AUTOTUNE, deterministic=True)
+    if label is not None:
+        ds = ds.map(lambda x: ({k: v for k, v in x.items() if k != label}, x[label]))
+    return ds.prefetch(AUTOTUNE)
+
+
+def _batched(index: dict[str, np.ndarray], batch_size: int, shuffle: bool, seed: int,
+             drop_remainder: bool) -> tf.data.Dataset:
+    ds = tf.data.Dataset.from_tensor_slices(index)
+    if shuffle:
+        ds = ds.shuffle(len(next(iter(index.values()))), seed=seed, reshuffle_each_iteration=True)
+    return ds.batch(batch_size, drop_remainder=drop_remainder)
+
+
+def _history(values, times, starts, ends, max_len, padding, reference=None, group_starts=None):
+    """Windows plus float32 time differences: ``gaps`` to the previous event of the group (the event
+    before the window counts when the window was truncated; ``group_starts`` defaults to ``starts``)
+    and ``ages`` before ``reference``."""
+    w = gather_windows(values, times, starts, ends, max_len, padding)
+    group_starts = starts if group_starts is None else group_starts
+    has_prev = w["mask"] & (w["index"] - 1 >= group_starts[:, None])
+    prev = tf.gather(times, tf.maximum(w["index"] - 1, 0))
+    out = {"values": w["values"], "mask": w["mask"], "times": w["times"],
+           "gaps": tf.cast(tf.where(has_prev, w["times"] - prev, 0), tf.float32)}
+    if reference is not None:
+        out["ages"] = tf.cast(tf.where(w["mask"], reference[:, None] - w["times"], 0), tf.float32)
+    return out
+
+
+def next_item_dataset(table: SequenceTable, targets: np.ndarray, *, max_len: int, batch_size: int,
+                      padding: str = "left", shuffle: bool = False, seed: int = 0,
+                      sampler: NegativeSampler | None = None, n_negatives: int = 0,
+                      label: str | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
+    """Next-item examples: the events before each target position, truncated to the latest ``max_len``.
+
+    Args:
+      table: events grouped by user (`SequenceData.by_user`).
+      targets: target positions in ``table`` (`SequenceData.targets`).
+      label: a key to split off as the Keras label (e.g. ``"target"``), or ``None`` for plain dicts.
+
+    Yields batches of: ``items`` int32 [B, L], ``mask`` bool [B, L], ``gaps`` and ``ages`` float32
+    [B, L], ``user`` int32 [B], ``target`` int32 [B], ``target_time`` int64 [B], ``target_gap``
+    float32 [B] (seconds since the last history event, 0 without history), and ``negatives`` int32
+    [B, n_negatives] when asked.
+    """
+    targets = np.asarray(targets, np.int64)
+    groups = table.group_of(targets)
+    index = {"start": table.offsets[groups], "end": targets, "user": groups.astype(np.int32)}
+    values, times = tf.constant(table.values), tf.constant(table.times)
+
+    def assemble(batch):
+        target_time = tf.gather(times, batch["end"])
+        h = _history(values, times, batch["start"], batch["end"], max_len, padding, target_time)
+        has_history = batch["end"] > batch["start"]
+        last = tf.gather(times, tf.maximum(batch["end"] - 1, 0))
+        return {"items": h["values"], "mask": h["mask"], "gaps": h["gaps"], "ages": h["ages"],
+                "user": batch["user"], "target": tf.gather(values, batch["end"]),
+                "target_time": target_time,
+                "target_gap": tf.cast(tf.where(has_history, target_time - last, 0), tf.float32)}
+
+    ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
+    ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return _finish(ds, label, n_negatives, sampler, seed)
+
+
+def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shuffle: bool = False,
+                     seed: int = 0, label: str | None = None,
+                     drop_remainder: bool = False) -> tf.data.Dataset:
+    """Whole-sequence examples for models that predict at every step (loss at all positions).
+
+    Each user's sequence is cut into consecutive chunks of ``max_len`` inputs; input ``j`` of a chunk
+    predicts the event after it, so every event but a user's first is a target exactly once. Chunks are
+    right-padded.
+
+    Yields batches of: ``items`` int32 [B, L], ``targets`` int32 [B, L], ``mask`` bool [B, L],
+    ``gaps`` float32 [B, L] (seconds since the previous input), ``target_gaps`` float32 [B, L]
+    (seconds from each input to its target) and ``user`` int32 [B].
+    """
+    lengths = np.diff(table.offsets) - 1  # targets per group
+    chunks = np.where(lengths > 0, -(-lengths // max_len), 0)
+    groups = np.repeat(np.arange(table.n_groups), chunks)
+    first = np.repeat(np.cumsum(chunks) - chunks, chunks)
+    chunk_no = np.arange(len(groups)) - first
+    starts = table.offsets[groups] + chunk_no * max_len
+    sizes = np.minimum(max_len, table.offsets[groups + 1] - 1 - starts)
+    index = {"start": starts.astype(np.int64), "size": sizes.astype(np.int64),
+             "group_start": table.offsets[groups], "user": groups.astype(np.int32)}
+    values, times = tf.constant(table.values), tf.constant(table.times)
+
+    def assemble(batch):
+        ends = batch["start"] + batch["size"]
+        inputs = _history(values, times, batch["start"], ends, max_len, "right",
+                          group_starts=batch["group_start"])
+        # the targets are the same window shifted by one event
+        nxt = gather_windows(values, times, batch["start"] + 1, ends + 1, max_len, "right")
+        gaps = tf.cast(tf.where(nxt["mask"], nxt["times"] - inputs["times"], 0), tf.float32)
+        return {"items": inputs["values"], "targets": nxt["values"], "mask": inputs["mask"],
+                "gaps": inputs["gaps"], "target_gaps": gaps, "user": batch["user"]}
+
+    ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
+    ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return _finish(ds, label, 0, None, seed)
+
+
+def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, items, ratings, times,
+                         *, user_len: int, item_len: int, batch_size: int, padding: str = "left",
+                         shuffle: bool = False, seed: int = 0, label: str | None = None,
+                         drop_remainder: bool = False) -> tf.data.Dataset:
+    """IARN examples: a (user, item, rating, time) with the user's and the item's histories.
+
+    The user's history holds the items the user rated, and the item's history the users who rated it,
+    **strictly before** the rating's time (`SequenceTable.count_before`), truncated to the latest
+    ``user_len`` / ``item_len`` events: nothing at or after the predicted rating's time reaches its
+    inputs.
+
+    Yields batches of: ``user``, ``item`` int32 [B], ``rating`` float32 [B], ``time`` int64 [B],
+    ``user_items``, ``user_mask``, ``user_ages`` [B, user_len] and ``item_users``, ``item_mask``,
+    ``item_ages`` [B, item_len] (ages in seconds before the rating).
+    """
+    users = np.asarray(users, np.int64)
+    items = np.asarray(items, np.int64)
+    times = np.asarray(times, np.int64)
+    index = {
+        "user": users.astype(np.int32), "item": items.astype(np.int32),
+        "rating": np.asarray(ratings, np.float32), "time": times,
+        "user_start": by_user.offsets[users], "user_end": by_user.count_before(users, times),
+        "item_start": by_item.offsets[items], "item_end": by_item.count_before(items, times),
+    }
+    u_values, u_times = tf.constant(by_user.values), tf.constant(by_user.times)
+    i_values, i_times = tf.constant(by_item.values), tf.constant(by_item.times)
+
+    def assemble(batch):
+        u = _history(u_values, u_times, batch["user_start"], batch["user_end"], user_len, padding,
+                     batch["time"])
+        i = _history(i_values, i_times, batch["item_start"], batch["item_end"], item_len, padding,
+                     batch["time"])
+        return {"user": batch["user"], "item": batch["item"], "rating": batch["rating"],
+                "time": batch["time"], "user_items": u["values"], "user_mask": u["mask"],
+                "user_ages": u["ages"], "item_users": i["values"], "item_mask": i["mask"],
+                "item_ages": i["ages"]}
+
+    ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
+    ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return _finish(ds, label, 0, None, seed)

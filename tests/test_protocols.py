@@ -1,0 +1,180 @@
+"""Filters and splits of the five papers: invariants on real MovieLens data and hand-made cases."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqrec.datasets import ProtocolError
+from seqrec.datasets import protocols as P
+from seqrec.datasets.interactions import sort_events
+
+
+def frame(rows):
+    """events from (user, item, timestamp[, rating]) tuples"""
+    out = pd.DataFrame([r if len(r) == 4 else (*r, 1.0) for r in rows],
+                       columns=["user", "item", "timestamp", "rating"])
+    return sort_events(out.astype({"user": object, "item": object, "timestamp": np.int64,
+                                   "rating": np.float32}))
+
+
+def test_tie_rule_orders_equal_timestamps_by_item_independently_of_row_order():
+    rows = [("u", "b", 5), ("u", "a", 5), ("u", "c", 1), ("v", "z", 5)]
+    first = frame(rows)
+    second = frame(rows[::-1])
+    pd.testing.assert_frame_equal(first, second)
+    assert list(first[first.user == "u"]["item"]) == ["c", "a", "b"]
+
+
+def test_deduplicate_exact_repeats_and_pairs():
+    events = frame([("u", "a", 1), ("u", "a", 1), ("u", "a", 2), ("v", "a", 1)])
+    reports = []
+    exact = P.deduplicate(events, reports=reports)
+    assert len(exact) == 3
+    pairs = P.deduplicate(events, keys=("user", "item"))
+    assert sorted(map(tuple, pairs[["user", "timestamp"]].to_numpy())) == [("u", 1), ("v", 1)]
+    assert reports[0].rows == (4, 3) and "deduplicate" in reports[0].step
+
+
+def test_binarize_all_or_by_threshold():
+    events = frame([("u", "a", 1, 1.0), ("u", "b", 2, 4.5), ("v", "a", 3, 3.0)])
+    assert (P.binarize(events)["rating"] == 1.0).all() and len(P.binarize(events)) == 3
+    reports = []
+    kept = P.binarize(events, 3.0, reports=reports)
+    assert list(kept["item"]) == ["b", "a"] and (kept["rating"] == 1.0).all()
+    assert reports[0].rows == (3, 2) and reports[0].users == (2, 2)
+
+
+def test_min_count_one_pass_differs_from_fixed_point():
+    # one pass drops item b, then users u and w; that leaves items a and c with one event each
+    events = frame([("u", "a", 1), ("u", "b", 2), ("v", "a", 3), ("v", "c", 4), ("w", "c", 5),
+                    ("x", "p", 1), ("x", "q", 2), ("y", "p", 3), ("y", "q", 4)])
+    one = P.filter_min_counts(events, min_user=2, min_item=2)
+    fixed = P.filter_min_counts(events, min_user=2, min_item=2, iterate=True)
+    assert set(one["user"]) == {"v", "x", "y"} and one["item"].value_counts()["a"] == 1
+    assert set(fixed["user"]) == {"x", "y"} and set(fixed["item"]) == {"p", "q"}
+
+
+def test_k_core_invariants_and_idempotence_on_movielens(ml_small):
+    core = P.k_core(ml_small.events, 20)
+    assert core["user"].value_counts().min() >= 20
+    assert core["item"].value_counts().min() >= 20
+    assert len(P.k_core(core, 20)) == len(core)
+    # maximality: the 20-core contains the 25-core
+    inner = P.k_core(ml_small.events, 25)
+    merged = inner.merge(core, how="left", indicator=True)
+    assert (merged["_merge"] == "both").all()
+
+
+def test_filter_that_empties_data_raises_protocol_error(ml_small):
+    with pytest.raises(ProtocolError, match="removed every interaction"):
+        P.filter_min_counts(ml_small.events, min_user=10**6)
+
+
+def test_reports_count_removed_rows_users_items(ml_small):
+    reports = []
+    out = P.filter_min_counts(ml_small.events, 10, 30, iterate=True, reports=reports)
+    r = reports[-1]
+    assert r.rows == (len(ml_small.events), len(out))
+    assert r.users == (ml_small.n_users, out["user"].nunique())
+    assert r.items == (ml_small.n_items, out["item"].nunique())
+    assert "removed" in str(r) and f"{len(ml_small.events) - len(out):,} rows" in str(r)
+
+
+def test_subsampling_is_seeded(ml_small):
+    a = P.subsample_users(ml_small.events, 0.25, seed=3)
+    b = P.subsample_users(ml_small.events, 0.25, seed=3)
+    c = P.subsample_users(ml_small.events, 0.25, seed=4)
+    pd.testing.assert_frame_equal(a, b)
+    assert set(a["user"]) != set(c["user"])
+    assert a["user"].nunique() == round(0.25 * ml_small.n_users)
+    # all events of a chosen user are kept
+    user = a["user"].iloc[0]
+    assert (a["user"] == user).sum() == (ml_small.events["user"] == user).sum()
+    e = P.subsample_events(ml_small.events, 0.1, seed=0)
+    assert 0.08 < len(e) / len(ml_small.events) < 0.12
+    assert e.equals(sort_events(e))
+
+
+def test_time_split_puts_everything_before_the_cut_in_training(ml_small):
+    cut, valid_from = P.unix("2010-01-01"), P.unix("2008-01-01")
+    split = P.time_split(ml_small.events, cut, valid_from)
+    assert split.train["timestamp"].max() < valid_from <= split.valid["timestamp"].min()
+    assert split.valid["timestamp"].max() < cut <= split.test["timestamp"].min()
+    assert len(split.train) + len(split.valid) + len(split.test) == len(ml_small.events)
+
+
+def test_user_ratio_split_is_chronological_per_user(ml_small):
+    split = P.user_ratio_split(ml_small.events, 0.9, 0.05)
+    sizes = {name: getattr(split, name)["user"].value_counts() for name in ("train", "valid", "test")}
+    n = ml_small.events["user"].value_counts()
+    user = n.index[0]
+    assert sizes["train"][user] == round(0.9 * n[user])
+    assert sizes["train"][user] + sizes["valid"][user] == round(0.95 * n[user])
+    last_train = split.train.groupby("user")["timestamp"].max()
+    first_valid = split.valid.groupby("user")["timestamp"].min()
+    first_test = split.test.groupby("user")["timestamp"].min()
+    last_valid = split.valid.groupby("user")["timestamp"].max()
+    common = first_valid.index.intersection(first_test.index)
+    assert (last_train[first_valid.index] <= first_valid).all()
+    assert (last_valid[common] <= first_test[common]).all()
+
+
+def test_hand_sizes_of_ratio_split():
+    events = frame([("u", f"i{k}", k) for k in range(20)])
+    split = P.user_ratio_split(events, 0.9, 0.05)
+    assert (len(split.train), len(split.valid), len(split.test)) == (18, 1, 1)
+    assert list(split.test["item"]) == ["i19"] and list(split.valid["item"]) == ["i18"]
+
+
+def test_drop_unseen_items():
+    events = frame([("u", "a", 1), ("u", "b", 2), ("u", "new", 3), ("v", "a", 1), ("v", "b", 2),
+                    ("v", "a", 3)])
+    split = P.Split(events.iloc[[0, 1, 3, 4]], events.iloc[[2]], events.iloc[[5]], "hand")
+    reports = []
+    out = P.drop_unseen_items(split, reports=reports)
+    assert out.valid.empty and list(out.test["item"]) == ["a"]
+    assert reports[0].rows == (6, 5) and reports[0].items == (3, 2)
+
+
+def test_leave_last_out_targets_and_dropped_users():
+    events = frame([("u", "a", 1), ("u", "b", 2), ("u", "c", 3), ("u", "d", 4), ("short", "a", 1),
+                    ("short", "b", 2)])
+    reports = []
+    split = P.leave_last_out(events, reports=reports)
+    assert list(split.test["item"]) == ["d"] and list(split.valid["item"]) == ["c"]
+    assert list(split.train["item"]) == ["a", "b"]
+    assert "dropped 1 users" in str(reports[0])
+    with pytest.raises(ProtocolError):
+        P.leave_last_out(events, min_events=2)
+
+
+def test_holdout_split_fixed_test_varying_validation(ml_small):
+    a = P.holdout_split(ml_small.events, seed=0)
+    b = P.holdout_split(ml_small.events, seed=1)
+    pd.testing.assert_frame_equal(a.test, b.test)
+    assert not a.valid.equals(b.valid)
+    n_train = (a.train["user"].value_counts() + a.valid["user"].value_counts()).dropna()
+    valid = a.valid["user"].value_counts()
+    assert (valid == np.rint(n_train[valid.index] * 0.1)).all()
+    # validation events come from the first 80 % of each user's sequence
+    last_train_part = pd.concat([a.train, a.valid]).groupby("user")["timestamp"].max()
+    first_test = a.test.groupby("user")["timestamp"].min()
+    assert (last_train_part[first_test.index] <= first_test).all()
+
+
+def test_paper_protocols_on_movielens(ml_small):
+    e = ml_small.events
+    iarn = P.iarn(e, "2010-01-01")
+    assert iarn.train["timestamp"].max() < iarn.valid["timestamp"].min()
+    assert iarn.test["timestamp"].min() >= P.unix("2010-01-01")
+    mtam = P.mtam(e)
+    kept = pd.concat([mtam.train, mtam.valid, mtam.test])
+    assert kept["user"].value_counts().min() >= 10 and kept["item"].value_counts().min() >= 30
+    assert mtam.test["user"].is_unique and mtam.valid["user"].is_unique
+    gru = P.user_gru(e)
+    assert set(gru.test["item"]) <= set(gru.train["item"]) and (gru.train["rating"] == 1).all()
+    splits = P.ante_rnn(e)
+    assert len(splits) == 5 and all(s.test.equals(splits[0].test) for s in splits)
+    dmran = P.dmran(e)
+    assert len(dmran.test) == ml_small.n_users
+    assert "leave_last_out" in dmran.describe() and "train:" in dmran.describe()
