@@ -1,0 +1,45 @@
+"""The command line shared by every reproduce script.
+
+Every script takes ``--profile {smoke,small,paper}``, ``--data-dir``, ``--datasets``, ``--out``
+(default: the repository's ``paper_tables/``), ``--seed``, ``--logdir`` and ``--deterministic``:
+
+* ``smoke``: seconds; synthetic data or a tiny real slice; CI runs it for every script;
+* ``small``: minutes on a 2-core CPU; real data present; the paper's protocol and hyper-parameters,
+  scaled down only where the output says so;
+* ``paper``: the paper's datasets, protocol and hyper-parameters as written.
+"""
+
+import argparse
+from pathlib import Path
+
+import keras
+
+PROFILES = ("smoke", "small", "paper")
+
+
+def parser(description: str, default_out: str | Path) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--profile", choices=PROFILES, default="small",
+                   help="smoke: seconds; small: minutes on a CPU (default); paper: as the paper")
+    p.add_argument("--data-dir", help="raw datasets folder (default $SEQREC_DATA_DIR or ~/seqrec_data)")
+    p.add_argument("--datasets", nargs="+", metavar="NAME",
+                   help="the paper datasets to run (default: every one present)")
+    p.add_argument("--out", default=str(default_out), help="output folder (default %(default)s)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--logdir", help="TensorBoard log folder (scalars per epoch, hyper-parameters)")
+    p.add_argument("--deterministic", action="store_true",
+                   help="deterministic TensorFlow ops (slower, bit-identical reruns)")
+    return p
+
+
+class Progress:
+    """A progress bar over a script's plan of steps (dataset x method)."""
+
+    def __init__(self, steps: int, label: str = "runs"):
+        self.bar = keras.utils.Progbar(steps, unit_name=label)
+        self.done = 0
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        self.bar.update(self.done, values=None, finalize=False)
+        print(f"  done: {what}", flush=True)

@@ -1,0 +1,161 @@
+"""Exactly defined metrics: rating errors, ranking metrics at K, and the AUC variants of the papers.
+
+**Ranking.** A row ranks every item of the catalogue except the padding index 0 and the row's
+excluded items (e.g. items the user has already seen, when a protocol asks for it; a target is never
+excluded). Its targets (one for next-item protocols, a set for held-out-items protocols) are placed in
+the ranked list by score.
+
+**Ties** are broken deterministically. ``ties="pessimistic"`` (the default) ranks a target after every
+non-target item with the same score; ``"average"`` counts half of them, which is the convention of
+scikit-learn's ``roc_auc_score`` and ``ndcg_score``; ``"optimistic"`` counts none. Targets tied with
+each other are ordered by item index (this never changes a set metric). Hence all-equal scores give a
+target the last rank among the non-targets under the pessimistic rule.
+
+With ``n`` targets in a row and target ranks ``r`` (1-based positions in the ranked list):
+
+* ``hr@K``: 1 if any target is in the top K (the hit ratio); for one target it equals ``recall@K``;
+* ``recall@K``: targets in the top K / ``n``; ``precision@K``: targets in the top K / K;
+* ``ndcg@K``: sum over targets in the top K of ``1 / log2(r + 1)``, divided by the ideal
+  ``sum_{i=1..min(n, K)} 1 / log2(i + 1)``;
+* ``mrr@K``: ``1 / min(r)`` when ``min(r) <= K``, else 0 (the UserGRU paper: "The rank is set to zero
+  if it is above k");
+* ``auc``: per row, the share of (target, non-target) pairs ordered correctly among the ranked items
+  (ties by the rule above), averaged over the row's targets.
+
+A K larger than the catalogue is allowed (every target is then a hit). Rows without targets get NaN
+and are left out of averages by the evaluator, which reports how many there were.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+TIES = ("pessimistic", "average", "optimistic")
+
+
+def _tie_weight(ties: str) -> float:
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {TIES}, got {ties!r}")
+    return {"pessimistic": 1.0, "average": 0.5, "optimistic": 0.0}[ties]
+
+
+def rmse(y_true, y_pred, clip: tuple[float, float] | None = None) -> float:
+    """Root mean squared error; ``clip=(low, high)`` clips predictions to the rating scale first."""
+    y_pred = np.asarray(y_pred, np.float64)
+    if clip is not None:
+        y_pred = np.clip(y_pred, *clip)
+    return float(np.sqrt(np.mean((np.asarray(y_true, np.float64) - y_pred) ** 2)))
+
+
+def mae(y_true, y_pred, clip: tuple[float, float] | None = None) -> float:
+    """Mean absolute error; ``clip=(low, high)`` clips predictions to the rating scale first."""
+    y_pred = np.asarray(y_pred, np.float64)
+    if clip is not None:
+        y_pred = np.clip(y_pred, *clip)
+    return float(np.mean(np.abs(np.asarray(y_true, np.float64) - y_pred)))
+
+
+def target_counts(scores, targets, exclude=None) -> dict[str, np.ndarray]:
+    """Where each target falls among the ranked items of its row (vectorised, one sort per row).
+
+    Args:
+      scores: float [B, N] over the whole catalogue (column 0 = padding, never ranked).
+      targets: int [B, T] distinct target items per row, 0 = no target.
+      exclude: optional bool [B, N]: items not ranked in that row (targets are ranked regardless).
+
+    Returns numpy arrays: ``greater`` / ``equal`` [B, T]: non-target ranked items scoring higher /
+    equal; ``above`` [B, T]: other targets placed before this one (higher score, or equal score and
+    lower index); ``negatives`` [B]: non-target ranked items; ``valid`` [B, T]: real targets.
+    """
+    scores = tf.convert_to_tensor(scores, tf.float32)
+    targets = tf.convert_to_tensor(targets, tf.int32)
+    n_rows, n_items = tf.shape(scores)[0], tf.shape(scores)[1]
+    valid = targets > 0
+    rows = tf.broadcast_to(tf.range(n_rows)[:, None], tf.shape(targets))
+    where = tf.boolean_mask(tf.stack([rows, targets], -1), valid)
+    is_target = tf.scatter_nd(where, tf.ones(tf.shape(where)[0], tf.int32), [n_rows, n_items]) > 0
+    removed = tf.broadcast_to(tf.range(n_items)[None, :] == 0, [n_rows, n_items])
+    if exclude is not None:
+        removed |= tf.convert_to_tensor(exclude, tf.bool)
+    removed &= ~is_target
+    ranked = tf.where(removed, tf.constant(-np.inf, tf.float32), scores)
+    order = tf.sort(ranked, axis=1)
+    t_scores = tf.gather(scores, targets, batch_dims=1)
+    left = tf.searchsorted(order, t_scores, side="left")
+    right = tf.searchsorted(order, t_scores, side="right")
+    # counts over all ranked items, then remove the targets' own contributions
+    t_valid = valid[:, None, :]
+    higher = tf.reduce_sum(tf.cast(t_valid & (t_scores[:, None, :] > t_scores[:, :, None]), tf.int32), 2)
+    same = tf.reduce_sum(tf.cast(t_valid & (t_scores[:, None, :] == t_scores[:, :, None]), tf.int32), 2)
+    before = tf.reduce_sum(tf.cast(t_valid & (t_scores[:, None, :] == t_scores[:, :, None])
+                                   & (targets[:, None, :] < targets[:, :, None]), tf.int32), 2)
+    n_ranked = n_items - tf.reduce_sum(tf.cast(removed, tf.int32), 1)
+    out = {
+        "greater": n_items - right - higher,
+        "equal": right - left - same,
+        "above": higher + before,
+        "negatives": n_ranked - tf.reduce_sum(tf.cast(valid, tf.int32), 1),
+        "valid": valid,
+    }
+    return {k: v.numpy() for k, v in out.items()}
+
+
+def ranks(counts: dict[str, np.ndarray], ties: str = "pessimistic") -> np.ndarray:
+    """1-based positions of the targets in the ranked list (float for ``average`` ties)."""
+    return 1 + counts["greater"] + _tie_weight(ties) * counts["equal"] + counts["above"]
+
+
+def at_k(target_ranks, valid, ks) -> dict[str, np.ndarray]:
+    """``hr``, ``recall``, ``precision``, ``ndcg`` and ``mrr`` at every K in ``ks``, per row (NaN for
+    rows without targets), from target ranks [B, T] (`ranks` or `sampled_ranks`) and ``valid`` [B, T]."""
+    valid = np.asarray(valid, bool)
+    r = np.where(valid, target_ranks, np.inf)
+    n = valid.sum(1)
+    has = n > 0
+    out = {}
+    for k in ks:
+        hit = valid & (r <= k)
+        hits = hit.sum(1)
+        ideal = (1.0 / np.log2(np.arange(2, k + 2)))
+        idcg = np.cumsum(ideal)[np.clip(np.minimum(n, k) - 1, 0, None)]
+        dcg = np.where(hit, 1.0 / np.log2(np.where(hit, r, 1) + 1), 0.0).sum(1)
+        best = r.min(1, initial=np.inf)
+        out[f"hr@{k}"] = np.where(has, (hits > 0).astype(float), np.nan)
+        out[f"recall@{k}"] = np.where(has, hits / np.maximum(n, 1), np.nan)
+        out[f"precision@{k}"] = np.where(has, hits / k, np.nan)
+        out[f"ndcg@{k}"] = np.where(has, dcg / idcg, np.nan)
+        out[f"mrr@{k}"] = np.where(has, np.where(best <= k, 1.0 / best, 0.0), np.nan)
+    return out
+
+
+def auc(counts: dict[str, np.ndarray], ties: str = "pessimistic") -> np.ndarray:
+    """Per row: the share of (target, non-target) pairs ranked correctly, averaged over targets.
+
+    With the row's excluded items as "items the user interacted with", this is IARN's per-user AUC of
+    held-out items against every item the user never interacted with."""
+    valid = counts["valid"]
+    negatives = counts["negatives"][:, None].astype(float)
+    wins = negatives - counts["greater"] - _tie_weight(ties) * counts["equal"]
+    per_target = np.where(valid, wins / np.maximum(negatives, 1), 0.0)
+    n = valid.sum(1)
+    return np.where(n > 0, per_target.sum(1) / np.maximum(n, 1), np.nan)
+
+
+def sampled_auc(target_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
+    """Per row: the share of a frozen sample of negatives that the target outscores.
+
+    With one negative per row this is the "AUC" of ATRank/DMRAN: averaged over rows, the share of test
+    users whose positive outscores their single sampled negative. Sampled metrics are labelled as such
+    wherever a table uses them."""
+    target_scores = np.asarray(target_scores, np.float64)[:, None]
+    negative_scores = np.asarray(negative_scores, np.float64)
+    wins = (negative_scores < target_scores).sum(1) + (1 - _tie_weight(ties)) * (
+        negative_scores == target_scores).sum(1)
+    return wins / negative_scores.shape[1]
+
+
+def sampled_ranks(target_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
+    """1-based rank of each row's target among itself and its sampled negatives."""
+    target_scores = np.asarray(target_scores, np.float64)[:, None]
+    negative_scores = np.asarray(negative_scores, np.float64)
+    return 1 + (negative_scores > target_scores).sum(1) + _tie_weight(ties) * (
+        negative_scores == target_scores).sum(1)

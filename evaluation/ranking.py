@@ -1,0 +1,122 @@
+"""Full-ranking evaluation over the whole catalogue, chunked so memory stays bounded.
+
+A scorer turns one batch of evaluation examples into scores over every item ([batch, n_items]); the
+evaluator ranks the batch's targets (`seqrec.evaluation.metrics`) and keeps only per-row metrics, so
+at most one batch of scores is in memory: 256 rows x 60k items is 61 MB of float32. The batch size of
+the evaluation dataset is the chunk size.
+
+Sampled evaluation (a frozen set of negatives per row) is a separate path (`freeze_negatives`,
+`evaluate_sampled`); its results carry ``sampled=True`` so that tables label them.
+"""
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from . import metrics as M
+
+
+@dataclasses.dataclass
+class RankingResult:
+    """Per-row metrics of one evaluation (a row is one test example; ``user`` groups rows).
+
+    Attributes:
+      rows: one row per evaluated example: ``user`` and a column per metric (NaN without targets).
+      sampled: whether the ranking was against sampled candidates instead of the full catalogue.
+      protocol: a short description (metrics, ties, exclusion, candidates) for table headers.
+    """
+
+    rows: pd.DataFrame
+    sampled: bool = False
+    protocol: str = ""
+
+    @property
+    def n_without_targets(self) -> int:
+        metric = next(c for c in self.rows.columns if c != "user")
+        return int(self.rows[metric].isna().sum())
+
+    def mean(self) -> dict[str, float]:
+        """Average over rows that have targets."""
+        return {c: float(self.rows[c].mean()) for c in self.rows.columns if c != "user"}
+
+    def per_user(self) -> pd.DataFrame:
+        """Mean of each metric per user (the unit of paired significance tests)."""
+        return self.rows.groupby("user").mean()
+
+
+def items_mask(items, n_items: int) -> tf.Tensor:
+    """bool [B, n_items]: True at every non-padding item listed in ``items`` [B, M]."""
+    items = tf.convert_to_tensor(items, tf.int32)
+    rows = tf.broadcast_to(tf.range(tf.shape(items)[0])[:, None], tf.shape(items))
+    where = tf.boolean_mask(tf.stack([rows, items], -1), items > 0)
+    hits = tf.scatter_nd(where, tf.ones(tf.shape(where)[0], tf.int32), [tf.shape(items)[0], n_items])
+    return hits > 0
+
+
+def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pessimistic",
+                     with_auc: bool = False, protocol: str = "") -> RankingResult:
+    """Rank each batch's targets among all items and collect per-row metrics.
+
+    Args:
+      batches: dicts with ``scores`` float [B, N], ``targets`` int [B] or [B, T] (0 = none), ``user``
+        [B], and optionally ``exclude`` bool [B, N] (items not ranked for that row).
+      ks: cut-offs.
+      with_auc: also compute the per-row AUC against every ranked non-target item.
+    """
+    frames = []
+    for batch in batches:
+        targets = np.asarray(batch["targets"])
+        targets = targets[:, None] if targets.ndim == 1 else targets
+        counts = M.target_counts(batch["scores"], targets, batch.get("exclude"))
+        row = {"user": np.asarray(batch["user"])}
+        row.update(M.at_k(M.ranks(counts, ties), counts["valid"], ks))
+        if with_auc:
+            row["auc"] = M.auc(counts, ties)
+        frames.append(pd.DataFrame(row))
+    return RankingResult(pd.concat(frames, ignore_index=True), sampled=False,
+                         protocol=protocol or f"full ranking, ties {ties}")
+
+
+def score_batches(score_fn: Callable[[dict], tf.Tensor], dataset: tf.data.Dataset, n_items: int,
+                  target_key: str = "target", exclude_key: str | None = None) -> Iterable[dict]:
+    """Adapt a dataset of evaluation examples to `evaluate_ranking`'s batches.
+
+    ``score_fn(batch)`` returns scores [B, n_items]; ``exclude_key`` names a padded item list in the
+    batch (e.g. ``"items"``, the history) whose items are not ranked.
+    """
+    for batch in dataset:
+        out = {"scores": score_fn(batch), "targets": batch[target_key], "user": batch["user"]}
+        if exclude_key is not None:
+            out["exclude"] = items_mask(batch[exclude_key], n_items)
+        yield out
+
+
+def freeze_negatives(sampler, users, k: int, seed: int, path: str | Path | None = None) -> np.ndarray:
+    """Draw ``k`` negatives per row once (never a positive of the user) and optionally save them
+    (``.npz`` with users, negatives and seed) so that every method is scored on the same candidates."""
+    negatives = sampler.sample_numpy(users, k, seed)
+    if path is not None:
+        np.savez_compressed(path, users=np.asarray(users), negatives=negatives, seed=seed)
+    return negatives
+
+
+def load_negatives(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """``(users, negatives)`` saved by `freeze_negatives`."""
+    data = np.load(path)
+    return data["users"], data["negatives"]
+
+
+def evaluate_sampled(users, target_scores, negative_scores, ks: Iterable[int] = (),
+                     ties: str = "pessimistic", protocol: str = "") -> RankingResult:
+    """Metrics of each target against its frozen sampled negatives: ``auc`` (with one negative per
+    row, the ATRank/DMRAN "AUC") and, for each K, metrics of the rank among the candidates."""
+    row = {"user": np.asarray(users), "auc": M.sampled_auc(target_scores, negative_scores, ties)}
+    ranks = M.sampled_ranks(target_scores, negative_scores, ties)[:, None]
+    row.update(M.at_k(ranks, np.ones_like(ranks, bool), list(ks)))
+    n = np.asarray(negative_scores).shape[1]
+    return RankingResult(pd.DataFrame(row), sampled=True,
+                         protocol=protocol or f"sampled: target vs {n} frozen negatives, ties {ties}")
