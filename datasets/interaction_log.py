@@ -69,7 +69,11 @@ def read_log(path: str | os.PathLike, fmt: LogFormat) -> tuple[pd.DataFrame, pd.
         raise DatasetNotFoundError(f"{path}: no such file. Pass the path of your interaction log.")
     label = str(path)
     if path.suffix == ".parquet":
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            raise DataError(f"{label}: cannot read the file as parquet ({err}). Write it again with "
+                            "DataFrame.to_parquet, or pass a CSV/TSV log.") from err
         missing = [c for c in fmt.columns() if c not in frame.columns]
         if missing:
             raise DataError(f"{label}: missing column(s) {missing}; found {list(frame.columns)}. "

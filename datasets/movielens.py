@@ -223,8 +223,8 @@ def _text(source: readers.Source, name: str, release: Release) -> tuple[str, str
 def _ratings(frame: pd.DataFrame, label: str, header: int, user: str, item: str, rating: str,
              time: str) -> pd.DataFrame:
     return pd.DataFrame({
-        "user": readers.ids(frame, user, label, header),
-        "item": readers.ids(frame, item, label, header),
+        "user": readers.ids(frame, user, label, header, integer=True),
+        "item": readers.ids(frame, item, label, header, integer=True),
         "rating": readers.numbers(frame, rating, label, header),
         "timestamp": readers.timestamps(frame, time, label, header, fmt="unix"),
     })
@@ -232,8 +232,8 @@ def _ratings(frame: pd.DataFrame, label: str, header: int, user: str, item: str,
 
 def _tags(frame: pd.DataFrame, label: str, header: int) -> pd.DataFrame:
     return pd.DataFrame({
-        "user": readers.ids(frame, "userId", label, header),
-        "item": readers.ids(frame, "movieId", label, header),
+        "user": readers.ids(frame, "userId", label, header, integer=True),
+        "item": readers.ids(frame, "movieId", label, header, integer=True),
         "tag": frame["tag"].astype(str).to_numpy(dtype=object),
         "timestamp": readers.timestamps(frame, "timestamp", label, header, fmt="unix"),
     })
@@ -250,7 +250,7 @@ def _parse_100k(release: Release, source: readers.Source):
     flags = frame[list(ML100K_GENRES)].to_numpy() == "1"
     genres = [tuple(np.asarray(ML100K_GENRES)[row]) for row in flags]
     items = pd.DataFrame({"title": frame["title"].to_numpy(), "features": genres},
-                         index=readers.ids(frame, "movie_id", label, header))
+                         index=readers.ids(frame, "movie_id", label, header, integer=True))
     return events, items, None
 
 
@@ -276,7 +276,7 @@ def _movies(frame: pd.DataFrame, label: str, header: int) -> pd.DataFrame:
     return pd.DataFrame(
         {"title": frame["title"].to_numpy(),
          "features": [tuple(g.split("|")) for g in frame["genres"]]},
-        index=readers.ids(frame, "movieId", label, header))
+        index=readers.ids(frame, "movieId", label, header, integer=True))
 
 
 def _parse_csv(release: Release, source: readers.Source):
@@ -292,7 +292,7 @@ def _parse_csv(release: Release, source: readers.Source):
         text, label = _text(source, "links.csv", release)
         frame, header = readers.read_delimited(text, label, sep=",",
                                                required=("movieId", "imdbId", "tmdbId"))
-        links = frame.set_index(readers.ids(frame, "movieId", label, header))
+        links = frame.set_index(readers.ids(frame, "movieId", label, header, integer=True))
         items["imdb_id"] = links["imdbId"].reindex(items.index).fillna("")
         items["tmdb_id"] = links["tmdbId"].reindex(items.index).fillna("")
     tags = None

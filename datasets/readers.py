@@ -124,6 +124,8 @@ def read_delimited(
                 f"{label}: malformed line ({err}). Every line must have the same number of "
                 f"{sep!r}-separated fields; quote fields that contain the separator."
             ) from err
+        if text.rstrip().count("\n") + 1 != len(frame) + header_lines:  # blank or multi-line rows
+            _set_lines(frame, header_lines, _csv_lines(text, sep, header_lines))
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -140,12 +142,13 @@ def _split_lines(
     text: str, label: str, sep: str, names: Sequence[str] | None, maxsplit: int | None
 ) -> pd.DataFrame:
     lines = text.splitlines()
+    header_lines = 0
     if names is None:
-        names, lines = lines[0].split(sep), lines[1:]
+        names, lines, header_lines = lines[0].split(sep), lines[1:], 1
     width = len(names)
     split = maxsplit if maxsplit is not None else width - 1
-    rows = []
-    for number, line in enumerate(lines, start=1):
+    rows, numbers = [], []
+    for number, line in enumerate(lines, start=1 + header_lines):  # file line numbers
         if not line.strip():
             continue
         fields = line.split(sep, split)
@@ -155,7 +158,44 @@ def _split_lines(
                 f"{width} ({sep.join(names)}): {line[:120]!r}. Fix or remove that line."
             )
         rows.append(fields)
-    return pd.DataFrame(rows, columns=list(names), dtype=str)
+        numbers.append(number)
+    frame = pd.DataFrame(rows, columns=list(names), dtype=str)
+    _set_lines(frame, header_lines, np.asarray(numbers, dtype=np.int64))
+    return frame
+
+
+def _csv_lines(text: str, sep: str, header_lines: int) -> np.ndarray:
+    """The file line on which each data row of ``text`` starts, skipping blank lines as pandas does."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep,
+                        quoting=csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE)
+    starts, previous = [], 0
+    for record in reader:
+        if record and not (len(record) == 1 and not record[0].strip()):
+            starts.append(previous + 1)
+        previous = reader.line_num
+    return np.asarray(starts[header_lines:], dtype=np.int64)
+
+
+def _set_lines(frame: pd.DataFrame, header_lines: int, lines: np.ndarray) -> None:
+    """Record where rows are not on consecutive lines (blank lines, multi-line quoted fields), as the
+    rows at which the offset from ``row + 1 + header_lines`` changes, for `_line`."""
+    if len(lines) != len(frame):
+        return
+    extra = lines - (np.arange(len(frame)) + 1 + header_lines)
+    if extra.any():
+        changes = np.flatnonzero(np.r_[True, extra[1:] != extra[:-1]])
+        # plain tuples: pandas compares attrs when it combines frames, which numpy arrays would break
+        frame.attrs["line_offsets"] = (tuple(changes.tolist()), tuple(extra[changes].tolist()))
+
+
+def _line(frame: pd.DataFrame, position: int, header_lines: int) -> int:
+    """The file line number of row ``position`` of a frame made by `read_delimited`."""
+    line = position + 1 + header_lines
+    if "line_offsets" in frame.attrs:
+        rows, extra = frame.attrs["line_offsets"]
+        k = np.searchsorted(rows, position, side="right") - 1
+        line += int(extra[k]) if k >= 0 else 0
+    return int(line)
 
 
 def _fail(label: str, frame: pd.DataFrame, bad: np.ndarray, column: str, header_lines: int,
@@ -164,16 +204,27 @@ def _fail(label: str, frame: pd.DataFrame, bad: np.ndarray, column: str, header_
     first = positions[0]
     raise DataError(
         f"{label}: column '{column}' has {len(positions)} {what} value(s); first at line "
-        f"{first + 1 + header_lines}: {frame[column].iloc[first]!r}. {fix}"
+        f"{_line(frame, first, header_lines)}: {frame[column].iloc[first]!r}. {fix}"
     )
 
 
-def ids(frame: pd.DataFrame, column: str, label: str, header_lines: int) -> pd.Series:
-    """A non-empty string id column, stripped of surrounding spaces."""
-    values = frame[column].astype(str).str.strip()
+def ids(frame: pd.DataFrame, column: str, label: str, header_lines: int,
+        integer: bool = False) -> pd.Series:
+    """A non-empty string id column, stripped of surrounding spaces.
+
+    ``integer=True`` (releases whose ids are integers, such as MovieLens) also rejects ids that are not
+    made of digits, the sign of a shifted column or a stray header line; the ids stay strings.
+    """
+    values = frame[column].astype(str).str.strip().fillna("")  # a missing value (e.g. parquet null)
     bad = (values == "").to_numpy()
     if bad.any():
         _fail(label, frame, bad, column, header_lines, "empty", "Every row needs an id.")
+    if integer:
+        bad = ~values.str.fullmatch(r"[0-9]+").to_numpy(dtype=bool)
+        if bad.any():
+            _fail(label, frame, bad, column, header_lines, "non-integer",
+                  f"The release's '{column}' ids are integers; check that the file is the original "
+                  "one, with its columns in the release's order.")
     return values.astype(object)
 
 
@@ -194,12 +245,13 @@ def timestamps(frame: pd.DataFrame, column: str, label: str, header_lines: int,
 
     Args:
       fmt: ``"unix"`` (seconds, fractions floored), ``"unix_ms"``, ``"iso"`` (ISO 8601; naive times
-        are read as UTC), ``"auto"`` (``unix`` when every value is numeric, else ``iso``), or a
-        ``strftime`` pattern such as ``"%Y-%m-%d %H"``.
+        are read as UTC), ``"auto"`` (``unix`` when most values are numeric, else ``iso``; so that a
+        few bad values in a unix column are reported, not every good one), or a ``strftime`` pattern
+        such as ``"%Y-%m-%d %H"``.
     """
     raw = frame[column].astype(str).str.strip()
     if fmt == "auto":
-        fmt = "unix" if pd.to_numeric(raw, errors="coerce").notna().all() else "iso"
+        fmt = "unix" if pd.to_numeric(raw, errors="coerce").notna().mean() > 0.5 else "iso"
     if fmt in ("unix", "unix_ms"):
         values = pd.to_numeric(raw, errors="coerce")
         bad = values.isna().to_numpy()

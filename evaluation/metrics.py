@@ -140,17 +140,34 @@ def auc(counts: dict[str, np.ndarray], ties: str = "pessimistic") -> np.ndarray:
     return np.where(n > 0, per_target.sum(1) / np.maximum(n, 1), np.nan)
 
 
-def sampled_auc(target_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
-    """Per row: the share of a frozen sample of negatives that the target outscores.
+def auc_against_unobserved(scores, targets, observed=None, ties: str = "pessimistic") -> np.ndarray:
+    """Per-user AUC of held-out items against **every item the user never interacted with** (IARN):
+    ``targets`` [B, T] are the user's held-out items, ``observed`` [B, N] the items the user
+    interacted with otherwise (excluded from the negatives)."""
+    return auc(target_counts(scores, targets, observed), ties)
 
-    With one negative per row this is the "AUC" of ATRank/DMRAN: averaged over rows, the share of test
-    users whose positive outscores their single sampled negative. Sampled metrics are labelled as such
-    wherever a table uses them."""
+
+def auc_against_sampled(target_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
+    """Per row: the share of a **frozen sample of negatives** [B, C] that the target outscores.
+
+    The negatives are drawn once with a seed and never contain a positive of the user
+    (`seqrec.evaluation.ranking.freeze_negatives`); tables label this metric as sampled."""
     target_scores = np.asarray(target_scores, np.float64)[:, None]
     negative_scores = np.asarray(negative_scores, np.float64)
     wins = (negative_scores < target_scores).sum(1) + (1 - _tie_weight(ties)) * (
         negative_scores == target_scores).sum(1)
     return wins / negative_scores.shape[1]
+
+
+def auc_one_vs_one(positive_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
+    """The "AUC" of ATRank and DMRAN: per test user, 1 if the positive outscores the user's **single**
+    sampled negative, else 0 (0.5 for a tie under ``average``); its mean over users is the reported
+    number. ``negative_scores`` is [B] or [B, 1]."""
+    negative_scores = np.asarray(negative_scores, np.float64).reshape(len(positive_scores), -1)
+    if negative_scores.shape[1] != 1:
+        raise ValueError("auc_one_vs_one takes exactly one negative per user; "
+                         "use auc_against_sampled for more")
+    return auc_against_sampled(positive_scores, negative_scores, ties)
 
 
 def sampled_ranks(target_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:

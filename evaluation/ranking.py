@@ -112,9 +112,11 @@ def load_negatives(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 
 def evaluate_sampled(users, target_scores, negative_scores, ks: Iterable[int] = (),
                      ties: str = "pessimistic", protocol: str = "") -> RankingResult:
-    """Metrics of each target against its frozen sampled negatives: ``auc`` (with one negative per
-    row, the ATRank/DMRAN "AUC") and, for each K, metrics of the rank among the candidates."""
-    row = {"user": np.asarray(users), "auc": M.sampled_auc(target_scores, negative_scores, ties)}
+    """Metrics of each target against its frozen sampled negatives: ``auc`` (`auc_against_sampled`;
+    with one negative per row it is the ATRank/DMRAN "AUC", `auc_one_vs_one`) and, for each K, the
+    metrics of the target's rank among its candidates."""
+    row = {"user": np.asarray(users),
+           "auc": M.auc_against_sampled(target_scores, negative_scores, ties)}
     ranks = M.sampled_ranks(target_scores, negative_scores, ties)[:, None]
     row.update(M.at_k(ranks, np.ones_like(ranks, bool), list(ks)))
     n = np.asarray(negative_scores).shape[1]
