@@ -138,3 +138,15 @@ def test_auc_against_unobserved_excludes_observed_items():
     observed = np.array([[False, True, False, False, False, False]])
     assert M.auc_against_unobserved(scores, [[4]], observed)[0] == 1.0
     assert M.auc_against_unobserved(scores, [[4]])[0] == 0.75
+
+
+def test_counting_and_sorting_paths_agree(monkeypatch):
+    rng = np.random.default_rng(5)
+    scores = rng.integers(0, 6, (20, 50)).astype(np.float32)
+    targets = np.stack([np.r_[rng.choice(np.arange(1, 50), 4, replace=False), 0] for _ in range(20)])
+    exclude = rng.random((20, 50)) < 0.2
+    counting = counts_of(scores, targets, exclude)
+    monkeypatch.setattr(M, "COUNT_MAX_TARGETS", 0)
+    sorting = counts_of(scores, targets, exclude)
+    for key in counting:
+        assert (counting[key] == sorting[key]).all(), key
