@@ -23,7 +23,7 @@ import tensorflow_datasets as tfds
 from . import locations, readers
 from .errors import DataError, DatasetNotFoundError
 from .interactions import Interactions
-from .records import item_examples, item_features_spec, read_item_records
+from .records import LocalCode, item_examples, item_features_spec, read_item_records
 
 SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t", ".txt": "\t", ".dat": "::"}
 
@@ -119,7 +119,7 @@ class InteractionLogConfig(tfds.core.BuilderConfig):
         self.path, self.fmt = path, fmt
 
 
-class InteractionLog(tfds.core.GeneratorBasedBuilder):
+class InteractionLog(LocalCode, tfds.core.GeneratorBasedBuilder):
     """A user's interaction log, one example per item (`seqrec.datasets.records`)."""
 
     name = "seqrec_interaction_log"

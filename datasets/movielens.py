@@ -27,7 +27,7 @@ import tensorflow_datasets as tfds
 
 from . import readers
 from .errors import DataError, DatasetNotFoundError
-from .records import item_examples, item_features_spec
+from .records import LocalCode, item_examples, item_features_spec
 
 BASE_URL = "https://files.grouplens.org/datasets/movielens/"
 
@@ -142,7 +142,7 @@ class MovieLensConfig(tfds.core.BuilderConfig):
         self.release = release
 
 
-class MovieLens(tfds.core.GeneratorBasedBuilder):
+class MovieLens(LocalCode, tfds.core.GeneratorBasedBuilder):
     """MovieLens ratings with timestamps, titles, genres, links and tags; one example per movie."""
 
     name = "seqrec_movielens"

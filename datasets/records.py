@@ -27,6 +27,17 @@ EVENT_FEATURES = {"user_id": tfds.features.Text(), "rating": np.float32, "timest
 TAG_FEATURES = {"user_id": tfds.features.Text(), "tag": tfds.features.Text(), "timestamp": np.int64}
 
 
+class LocalCode:
+    """Mixin for the suite's builders: their code lives in this folder.
+
+    tensorflow-datasets derives a builder's ``code_path`` from its top-level package, which fails for
+    the namespace package ``seqrec`` in an editable install; the path is only used to look for a
+    ``checksums.tsv`` (the suite verifies downloads itself, `seqrec.datasets.movielens.verify_archive`).
+    """
+
+    code_path = tfds.core.Path(__file__)
+
+
 def item_features_spec(
     extra_text: Sequence[str] = (), with_tags: bool = False
 ) -> tfds.features.FeaturesDict:

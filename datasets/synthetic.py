@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import tensorflow_datasets as tfds
 
-from .records import item_examples, item_features_spec
+from .records import LocalCode, item_examples, item_features_spec
 
 START = 1_500_000_000  # 2017-07-14, an arbitrary fixed origin of generated times
 
@@ -141,7 +141,7 @@ class SyntheticConfig(tfds.core.BuilderConfig):
         self.spec = spec
 
 
-class Synthetic(tfds.core.GeneratorBasedBuilder):
+class Synthetic(LocalCode, tfds.core.GeneratorBasedBuilder):
     """Synthetic interaction logs with planted structure (see the module docstring)."""
 
     name = "seqrec_synthetic"

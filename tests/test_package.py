@@ -48,20 +48,21 @@ def test_wheel_name_and_layout(wheel, version):
     names = wheel.namelist()
     outside = [n for n in names if not n.startswith(("seqrec/", f"seqrec-{version}.dist-info/"))]
     assert outside == []
-    for required in ("seqrec/__init__.py", "seqrec/layers/__init__.py", "seqrec/models/__init__.py",
+    # `seqrec` is a namespace package: no seqrec/__init__.py, and no seqrec/ folder in the repository
+    # that could shadow the installed package when code runs from the repository's root
+    assert "seqrec/__init__.py" not in names and not (REPO / "seqrec").exists()
+    for required in ("seqrec/layers/__init__.py", "seqrec/models/__init__.py",
                      "seqrec/datasets/__init__.py", "seqrec/evaluation/__init__.py",
                      "seqrec/datasets/embedded/ml-latest-small.zip", "seqrec/datasets/embedded/README.md"):
         assert required in names, required
 
 
-@pytest.mark.parametrize("folder", ["seqrec", "layers", "models", "datasets", "evaluation"])
+@pytest.mark.parametrize("folder", ["layers", "models", "datasets", "evaluation"])
 def test_wheel_ships_every_module_of_the_tree(wheel, folder):
     """Each source folder is installed as ``seqrec/<folder>``, every module in it (subfolders included:
     a subpackage missing from setup.cfg would be left out of the wheel)."""
-    prefix = "seqrec/" if folder == "seqrec" else f"seqrec/{folder}/"
+    prefix = f"seqrec/{folder}/"
     shipped = {n.removeprefix(prefix) for n in wheel.namelist() if n.startswith(prefix) and n.endswith(".py")}
-    if folder == "seqrec":
-        shipped = {n for n in shipped if "/" not in n}
     sources = {p.relative_to(REPO / folder).as_posix() for p in (REPO / folder).rglob("*.py")
                if "__pycache__" not in p.parts}
     assert shipped == sources
