@@ -10,7 +10,6 @@ first), ``ages`` (seconds between a history event and the target's time) and ``t
 """
 
 import dataclasses
-import functools
 
 import numpy as np
 import tensorflow as tf
@@ -57,19 +56,26 @@ class SequenceData:
         history = positions - self.by_user.offsets[self.by_user.group_of(positions)]
         return positions[history >= min_history]
 
-    def part_table(self, part: str) -> SequenceTable:
-        """A table of only the ``part`` events (e.g. training sequences for `sequence_dataset`)."""
-        keep = self.parts == PARTS.index(part)
+    def pairs(self, part: str) -> dict[str, np.ndarray]:
+        """The ``part`` events as arrays ``user``, ``item`` (int32), ``rating`` (float32), ``time``
+        (int64 unix seconds), in event order."""
         t = self.by_user
-        return SequenceTable.build(t.group_of(np.flatnonzero(keep)), t.values[keep], t.times[keep],
-                                   t.ratings[keep], n_groups=t.n_groups)
+        keep = np.flatnonzero(self.parts == PARTS.index(part))
+        return {"user": t.group_of(keep).astype(np.int32), "item": t.values[keep],
+                "rating": t.ratings[keep], "time": t.times[keep]}
 
-    @functools.cached_property
-    def by_item(self) -> SequenceTable:
-        """All events grouped by item (values = user indices): the item histories of IARN."""
+    def history_tables(self, parts: tuple[str, ...] = PARTS) -> tuple[SequenceTable, SequenceTable]:
+        """``(by_user, by_item)`` tables of the events of ``parts``: the user histories (items) and the
+        item histories (users) that IARN reads. Pass ``("train",)`` so that no validation or test
+        event is ever part of a history."""
         t = self.by_user
-        users = t.group_of(np.arange(len(t)))
-        return SequenceTable.build(t.values, users, t.times, t.ratings, n_groups=self.items.size)
+        keep = np.isin(self.parts, [PARTS.index(p) for p in parts])
+        users = t.group_of(np.flatnonzero(keep))
+        by_user = SequenceTable.build(users, t.values[keep], t.times[keep], t.ratings[keep],
+                                      n_groups=self.users.size)
+        by_item = SequenceTable.build(t.values[keep], users, t.times[keep], t.ratings[keep],
+                                      n_groups=self.items.size)
+        return by_user, by_item
 
     def negative_sampler(self) -> NegativeSampler:
         """A sampler whose positives are every event of every part."""

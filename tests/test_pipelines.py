@@ -164,7 +164,7 @@ def test_sampler_rejects_a_user_without_negatives():
 def test_sequence_dataset_targets_every_event_once():
     split = P.leave_last_out(random_events(n=400))
     data = SequenceData.encode(split)
-    table = data.part_table("train")
+    table = data.history_tables(("train",))[0]
     got = collect(sequence_dataset(table, max_len=3, batch_size=5))
     mask = got["mask"]
     assert mask.sum() == sum(max(0, n - 1) for n in np.diff(table.offsets))
@@ -183,7 +183,7 @@ def test_rating_pairs_histories_are_strictly_before_the_rating(ml_100k):
     data = SequenceData.encode(split)
     test = split.test
     users, items = data.users.encode(test["user"]), data.items.encode(test["item"])
-    ds = rating_pairs_dataset(data.by_user, data.by_item, users, items, test["rating"],
+    ds = rating_pairs_dataset(*data.history_tables(), users, items, test["rating"],
                               test["timestamp"], user_len=20, item_len=30, batch_size=1000)
     got = collect(ds)
     assert (got["user_ages"][got["user_mask"]] > 0).all()
@@ -213,7 +213,7 @@ def test_rating_pairs_unchanged_when_future_events_change(ml_100k):
         data = SequenceData.encode(split)
         q = early.iloc[::50]
         return collect(rating_pairs_dataset(
-            data.by_user, data.by_item, data.users.encode(q["user"]), data.items.encode(q["item"]),
+            *data.history_tables(), data.users.encode(q["user"]), data.items.encode(q["item"]),
             q["rating"], q["timestamp"], user_len=15, item_len=15, batch_size=512)), data
 
     a, da = histories(sort_events(pd.concat([early, events[events["timestamp"] >= cut]])))
