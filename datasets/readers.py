@@ -98,8 +98,9 @@ def read_delimited(
       sep: field separator (``"\\t"``, ``","``, ``"|"``, ``"::"``, ...).
       names: column names when the file has no header line; ``None`` reads them from the header.
       required: columns that must be present.
-      maxsplit: for multi-character separators, split each line at most this many times (so the last
-        field may contain the separator, as MovieLens titles may contain ``::``-free colons).
+      maxsplit: split each line at most this many times (so the last field may contain the separator,
+        as Netflix titles contain commas); lines are split as plain text, without CSV quoting. Always
+        the case for multi-character separators.
 
     Returns:
       ``(frame, header_lines)``; ``header_lines`` converts a row index to a file line number.
@@ -108,7 +109,7 @@ def read_delimited(
         raise DataError(f"{label}: the file is empty; expected {'a header and ' if names is None else ''}"
                         "one interaction per line.")
     header_lines = 0 if names is not None else 1
-    if len(sep) > 1:
+    if len(sep) > 1 or maxsplit is not None:
         frame = _split_lines(text, label, sep, names, maxsplit)
     else:
         try:
@@ -186,6 +187,12 @@ def _set_lines(frame: pd.DataFrame, header_lines: int, lines: np.ndarray) -> Non
         changes = np.flatnonzero(np.r_[True, extra[1:] != extra[:-1]])
         # plain tuples: pandas compares attrs when it combines frames, which numpy arrays would break
         frame.attrs["line_offsets"] = (tuple(changes.tolist()), tuple(extra[changes].tolist()))
+
+
+def line_number(frame: pd.DataFrame, position: int, header_lines: int) -> int:
+    """The file line number of row ``position`` of a frame made by `read_delimited` (for builders that
+    report their own errors)."""
+    return _line(frame, position, header_lines)
 
 
 def _line(frame: pd.DataFrame, position: int, header_lines: int) -> int:

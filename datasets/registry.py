@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tensorflow_datasets as tfds
 
-from . import locations, movielens, synthetic
+from . import amazon, locations, movielens, netflix, synthetic
 from .errors import DatasetNotFoundError
 from .interactions import Interactions
 from .records import read_item_records
@@ -44,6 +44,9 @@ class DatasetSpec:
       embedded: a copy ships with the package.
       generated: synthetic data made on demand.
       feature_structure: how the items' ``features`` are organised.
+      checksum_pinned: the download at ``url`` is checked against a pinned size/hash; ``False`` where
+        none can be pinned (the publisher gives none, or regenerates the file): it is not verified.
+      note: said when the dataset is not present (e.g. why there is no download).
     """
 
     name: str
@@ -55,6 +58,8 @@ class DatasetSpec:
     embedded: bool = False
     generated: bool = False
     feature_structure: str = "none"
+    checksum_pinned: bool = False
+    note: str = ""
 
 
 REGISTRY: dict[str, DatasetSpec] = {}
@@ -79,6 +84,34 @@ def _movielens_spec(release: movielens.Release) -> DatasetSpec:
         url=release.url,
         embedded=release.config == "latest-small",
         feature_structure="flat",
+        checksum_pinned=release.sha256 is not None or release.md5 is not None,
+    )
+
+
+def _netflix_spec() -> DatasetSpec:
+    return DatasetSpec(
+        name="netflix-prize",
+        summary="Netflix Prize: ratings 1-5 with dates, titles, years of release",
+        files=netflix.EXPECTED,
+        make_builder=lambda source, tfds_dir: netflix.Netflix(source=source, data_dir=tfds_dir),
+        locate=netflix.locate,
+        feature_structure="none",
+        note="Netflix withdrew the public download, so there is none: use your own copy of the data.",
+    )
+
+
+def _amazon_spec(category: amazon.Category) -> DatasetSpec:
+    return DatasetSpec(
+        name=f"amazon-2014-{category.config}",
+        summary=f"Amazon 2014 {category.root}: ratings, timestamps, titles, one category path per item",
+        files=(category.ratings_file, f"{category.meta_file} (optional: titles, category paths)"),
+        make_builder=lambda source, tfds_dir: amazon.Amazon2014(
+            config=category.config, source=source, data_dir=tfds_dir),
+        locate=lambda folder: amazon.locate(category, folder),
+        url=category.ratings_url,
+        feature_structure="hierarchy",
+        note=f"The download also fetches {category.meta_url}; the sha256 of each downloaded file is "
+             "logged.",
     )
 
 
@@ -95,6 +128,9 @@ def _synthetic_spec(preset: str) -> DatasetSpec:
 
 for _release in movielens.RELEASES.values():
     register(_movielens_spec(_release))
+register(_netflix_spec())
+for _category in amazon.CATEGORIES.values():
+    register(_amazon_spec(_category))
 for _preset in synthetic.PRESETS:
     register(_synthetic_spec(_preset))
 
@@ -135,6 +171,10 @@ def not_present_message(name: str, data_dir: str | os.PathLike | None = None) ->
     if spec.url:
         message += (f" It can be downloaded from {spec.url}: run `python -m seqrec.datasets "
                     f"download {name}` or pass download=True.")
+        if not spec.checksum_pinned:
+            message += " No checksum can be pinned for it, so the download is not verified."
+    if spec.note:
+        message += f" {spec.note}"
     return message
 
 

@@ -15,6 +15,8 @@ SHARED = Path(os.environ.get("SEQREC_TEST_DATA", REPO.parent / "shared" / "data"
 SHARED_FOLDERS = {
     "movielens-100k": "movielens-100k",
     "movielens-latest-small": "movielens-latest-small",
+    "netflix-prize": "netflix-prize-sample",
+    "amazon-2014-electronics": "amazon-2014-electronics-ratings-head",
 }
 
 
