@@ -306,19 +306,20 @@ def unix(date: str) -> int:
     return int(pd.Timestamp(date, tz="UTC").timestamp())
 
 
-def iarn(events: pd.DataFrame, cut: str, valid_share: float = 0.1) -> Split:
+def iarn(events: pd.DataFrame, cut: str, valid_share: float = 0.1, min_count: int = 4) -> Split:
     """IARN (section 4.1): "only users and items with more than 3 ratings are preserved" (read as at
-    least 4, iterated to a fixed point so it holds in the output), then a global time cut at ``cut``
-    ("The data before these time stamps are treated as training data, while the rest are considered as
-    the test data"). The paper's validation set is unspecified; we hold out the latest ``valid_share``
-    of training events in time, so validation, like test, lies after training.
+    least ``min_count`` = 4, iterated to a fixed point so it holds in the output), then a global time
+    cut at ``cut`` ("The data before these time stamps are treated as training data, while the rest
+    are considered as the test data"). The paper's validation set is unspecified; we hold out the
+    latest ``valid_share`` of training events in time, so validation, like test, lies after training.
+    Figure 3 raises ``min_count`` ("constraining the minimum length of user and item input sequences").
     """
     reports: list[StepReport] = []
-    events = filter_min_counts(events, 4, 4, iterate=True, reports=reports)
+    events = filter_min_counts(events, min_count, min_count, iterate=True, reports=reports)
     before = events[events["timestamp"] < unix(cut)]["timestamp"]
     valid_from = int(np.quantile(before, 1 - valid_share)) if valid_share and len(before) else None
     split = time_split(events, unix(cut), valid_from, reports=reports)
-    split.protocol = f"iarn(cut={cut}, valid_share={valid_share})"
+    split.protocol = f"iarn(cut={cut}, valid_share={valid_share}, min_count={min_count})"
     return split
 
 

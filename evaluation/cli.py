@@ -12,7 +12,7 @@ Every script takes ``--profile {smoke,small,paper}``, ``--data-dir``, ``--datase
 import argparse
 from pathlib import Path
 
-import keras
+from tqdm import tqdm
 
 PROFILES = ("smoke", "small", "paper")
 
@@ -33,13 +33,11 @@ def parser(description: str, default_out: str | Path) -> argparse.ArgumentParser
 
 
 class Progress:
-    """A progress bar over a script's plan of steps (dataset x method)."""
+    """A progress bar over a script's plan of steps (dataset x method), with a line per finished step."""
 
     def __init__(self, steps: int, label: str = "runs"):
-        self.bar = keras.utils.Progbar(steps, unit_name=label)
-        self.done = 0
+        self.bar = tqdm(total=steps, unit=label, dynamic_ncols=True)
 
     def step(self, what: str) -> None:
-        self.done += 1
-        self.bar.update(self.done, values=None, finalize=False)
-        print(f"  done: {what}", flush=True)
+        tqdm.write(what)
+        self.bar.update(1)

@@ -21,10 +21,11 @@ import pandas as pd
 import tensorflow as tf
 
 from seqrec.datasets import Interactions, load
-from seqrec.datasets.pipelines import SequenceData, next_item_dataset
+from seqrec.datasets.pipelines import SequenceData
 from seqrec.datasets.protocols import Split
 
-from .ranking import RankingResult, evaluate_ranking, score_batches
+from .ranking import RankingResult
+from .tasks import NextItemTask
 
 log = logging.getLogger(__name__)
 
@@ -44,56 +45,6 @@ class RunContext:
     seed: int = 0
     logdir: Path | None = None
     verbose: int = 0
-
-
-@dataclasses.dataclass
-class NextItemTask:
-    """Next-item prediction evaluated by full ranking of the whole catalogue.
-
-    Training examples are every training prefix (`SequenceData.targets`); validation and test examples
-    are the validation and test events with all earlier events as history. ``exclude_seen`` removes the
-    user's earlier items from the ranking (off for repeat-consumption data).
-    """
-
-    max_len: int = 50
-    ks: Sequence[int] = (10,)
-    batch_size: int = 256
-    exclude_seen: bool = False
-    ties: str = "pessimistic"
-    monitor: str = "ndcg@10"
-    padding: str = "left"
-
-    def describe(self) -> str:
-        return (f"next item, full ranking over all items, ties {self.ties}, "
-                f"{'seen items excluded' if self.exclude_seen else 'seen items ranked'}, "
-                f"history truncated to {self.max_len}")
-
-    def train_dataset(self, data: SequenceData, seed: int, keys: Sequence[str]) -> tf.data.Dataset:
-        ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
-                               batch_size=self.batch_size, padding=self.padding, shuffle=True,
-                               seed=seed, label="target")
-        return ds.map(lambda x, y: ({k: x[k] for k in keys}, y))
-
-    def eval_dataset(self, data: SequenceData, part: str) -> tf.data.Dataset:
-        targets = data.targets(part)
-        if not self.exclude_seen:
-            return next_item_dataset(data.by_user, targets, max_len=self.max_len,
-                                     batch_size=self.batch_size, padding=self.padding)
-        longest = int(np.diff(data.by_user.offsets).max())
-        ds = next_item_dataset(data.by_user, targets, max_len=max(longest, self.max_len),
-                               batch_size=self.batch_size, padding="left")
-
-        def crop(x):  # the model sees the latest max_len events; every earlier item is excluded
-            return {**x, "seen": x["items"], "items": x["items"][:, -self.max_len:],
-                    "mask": x["mask"][:, -self.max_len:], "gaps": x["gaps"][:, -self.max_len:],
-                    "ages": x["ages"][:, -self.max_len:]}
-
-        return ds.map(crop)
-
-    def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
-        batches = score_batches(method.scores, self.eval_dataset(data, part), data.items.size,
-                                exclude_key="seen" if self.exclude_seen else None)
-        return evaluate_ranking(batches, self.ks, self.ties, protocol=self.describe())
 
 
 class Popularity:

@@ -103,8 +103,10 @@ def render_markdown(cells: list[Cell], manifest: Manifest, title: str) -> str:
     for name, protocol in m["protocols"].items():
         lines += [f"- protocol ({name}):", "", "  ```", *[f"  {p}" for p in protocol.splitlines()],
                   "  ```"]
-    lines += [f"- hyper-parameters: `{json.dumps(m['hyperparameters'], sort_keys=True)}`",
-              f"- versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}",
+    lines.append("- hyper-parameters:")
+    lines += [f"  - {key}: `{json.dumps(value, sort_keys=True, default=str)}`"
+              for key, value in m["hyperparameters"].items()]
+    lines += [f"- versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}",
               f"- hardware: {m['hardware']['processor']}, {m['hardware']['cpu_cores']} cores, "
               f"GPUs: {', '.join(m['hardware']['gpus']) or 'none'}"]
     lines += [f"- note: {n}" for n in m["notes"]]

@@ -1,0 +1,22 @@
+"""Keras layers and RNN cells of seqrec, one module per mechanism, each an equation group of a paper.
+
+All are registered for serialisation under the package name ``seqrec`` and import nothing of the rest
+of the suite, so that a module can be copied into another Keras model.
+"""
+
+from .attention_gate import InteractingAttention, TemporalAttentionGate
+from .attention_gated import AttentionGatedCell
+from .bidirectional_context import BidirectionalContext
+from .feature_encoders import FlatFeatureEncoder, HierarchicalFeatureEncoder
+from .heads import InnerProductRating, PReLUProjection
+
+__all__ = [
+    "AttentionGatedCell",
+    "BidirectionalContext",
+    "FlatFeatureEncoder",
+    "HierarchicalFeatureEncoder",
+    "InnerProductRating",
+    "InteractingAttention",
+    "PReLUProjection",
+    "TemporalAttentionGate",
+]

@@ -6,7 +6,8 @@ import pytest
 from seqrec.datasets import protocols as P
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation import ranking
-from seqrec.evaluation.runner import NextItemTask, Popularity, RunContext
+from seqrec.evaluation.runner import Popularity, RunContext
+from seqrec.evaluation.tasks import NextItemTask
 
 
 @pytest.fixture(scope="module")

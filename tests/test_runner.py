@@ -12,7 +12,8 @@ import pytest
 from seqrec.datasets import protocols as P
 from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
-from seqrec.evaluation.runner import KerasNextItem, NextItemTask, Popularity, run_dataset
+from seqrec.evaluation.runner import KerasNextItem, Popularity, run_dataset
+from seqrec.evaluation.tasks import NextItemTask
 
 MAX_LEN = 20
 

@@ -1,0 +1,177 @@
+"""Evaluation tasks: what is predicted, on which examples, and how it is scored.
+
+* `NextItemTask`: the next item after every prefix, ranked among the whole catalogue (MTAM, DMRAN,
+  UserGRU, Ante-RNN protocols).
+* `RatingTask`: IARN's evaluation: RMSE and MAE of predicted ratings (rating models only) and, for
+  every method, the per-user AUC of the user's held-out items against every item the user never rated.
+
+A method passed to a task provides ``scores(batch) -> [B, n_items]`` (next item) or
+``predict(users, items) -> ratings`` and ``score_all(users) -> [B, n_items]`` (rating).
+"""
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from seqrec.datasets.pipelines import PARTS, SequenceData, next_item_dataset
+
+from . import metrics as M
+from .ranking import RankingResult, evaluate_ranking, items_mask, score_batches
+
+
+@dataclasses.dataclass
+class NextItemTask:
+    """Next-item prediction evaluated by full ranking of the whole catalogue.
+
+    Training examples are every training prefix (`SequenceData.targets`); validation and test examples
+    are the validation and test events with all earlier events as history. ``exclude_seen`` removes the
+    user's earlier items from the ranking (off for repeat-consumption data).
+    """
+
+    max_len: int = 50
+    ks: Sequence[int] = (10,)
+    batch_size: int = 256
+    exclude_seen: bool = False
+    ties: str = "pessimistic"
+    monitor: str = "ndcg@10"
+    padding: str = "left"
+
+    def describe(self) -> str:
+        return (f"next item, full ranking over all items, ties {self.ties}, "
+                f"{'seen items excluded' if self.exclude_seen else 'seen items ranked'}, "
+                f"history truncated to {self.max_len}")
+
+    def train_dataset(self, data: SequenceData, seed: int, keys: Sequence[str]) -> tf.data.Dataset:
+        ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
+                               batch_size=self.batch_size, padding=self.padding, shuffle=True,
+                               seed=seed, label="target")
+        return ds.map(lambda x, y: ({k: x[k] for k in keys}, y))
+
+    def eval_dataset(self, data: SequenceData, part: str) -> tf.data.Dataset:
+        targets = data.targets(part)
+        if not self.exclude_seen:
+            return next_item_dataset(data.by_user, targets, max_len=self.max_len,
+                                     batch_size=self.batch_size, padding=self.padding)
+        longest = int(np.diff(data.by_user.offsets).max())
+        ds = next_item_dataset(data.by_user, targets, max_len=max(longest, self.max_len),
+                               batch_size=self.batch_size, padding="left")
+
+        def crop(x):  # the model sees the latest max_len events; every earlier item is excluded
+            return {**x, "seen": x["items"], "items": x["items"][:, -self.max_len:],
+                    "mask": x["mask"][:, -self.max_len:], "gaps": x["gaps"][:, -self.max_len:],
+                    "ages": x["ages"][:, -self.max_len:]}
+
+        return ds.map(crop)
+
+    def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
+        batches = score_batches(method.scores, self.eval_dataset(data, part), data.items.size,
+                                exclude_key="seen" if self.exclude_seen else None)
+        return evaluate_ranking(batches, self.ks, self.ties, protocol=self.describe())
+
+
+@dataclasses.dataclass
+class RatingResult:
+    """Rating errors (one row per predicted rating; ``None`` for a method that does not predict
+    ratings) and per-user AUC rows."""
+
+    errors: pd.DataFrame | None
+    auc: RankingResult
+    clip: tuple[float, float] | None
+
+    def mean(self) -> dict[str, float]:
+        out = {"AUC": float(self.auc.rows["auc"].mean())} if len(self.auc.rows) else {}
+        if self.errors is not None:
+            out["RMSE"] = M.rmse(self.errors["rating"], self.errors["prediction"], self.clip)
+            out["MAE"] = M.mae(self.errors["rating"], self.errors["prediction"], self.clip)
+        return out
+
+    def per_user(self) -> pd.DataFrame:
+        """Per user: AUC and, for rating models, the squared and absolute errors averaged over the
+        user's ratings (the unit of paired t-tests)."""
+        out = self.auc.rows.set_index("user")[["auc"]].rename(columns={"auc": "AUC"})
+        if self.errors is not None:
+            pred = self.errors["prediction"].to_numpy()
+            if self.clip is not None:
+                pred = np.clip(pred, *self.clip)
+            err = self.errors.assign(SE=(pred - self.errors["rating"]) ** 2,
+                                     AE=np.abs(pred - self.errors["rating"]))
+            out = out.join(err.groupby("user")[["SE", "AE"]].mean(), how="outer")
+        return out
+
+
+@dataclasses.dataclass
+class RatingTask:
+    """IARN's evaluation of a rating or ranking model.
+
+    * RMSE and MAE over every rating of the part, with predictions clipped to ``clip`` (the rating
+      scale; the authors' code clips to [1, 5]) when given; only for methods with
+      ``predicts_ratings``.
+    * AUC per user (unless ``ranking=False``): the user's distinct items of the part against every
+      item the user never rated (items the user rated in any other part are left out of the
+      ranking), averaged over users. With
+      ``auc_users`` only a seeded sample of the part's users is ranked (the authors' code samples
+      500 or 1,000); the sample is the same for every method.
+    """
+
+    clip: tuple[float, float] | None = None
+    auc_users: int | None = None
+    seed: int = 0
+    batch_users: int = 32
+    ties: str = "pessimistic"
+    ranking: bool = True
+
+    def describe(self) -> str:
+        users = "all test users" if self.auc_users is None else f"{self.auc_users} sampled test users"
+        clip = f", predictions clipped to {list(self.clip)}" if self.clip else ""
+        return (f"RMSE/MAE over every test rating{clip}; AUC per user over the user's test items "
+                f"against every item the user never rated (full catalogue, ties {self.ties}), "
+                f"{users}")
+
+    def auc_targets(self, data: SequenceData, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(users, targets [U, T], rated [U, R])``: the evaluated users, their distinct items of the
+        part (0-padded) and the items they rated in the other parts (0-padded)."""
+        t = data.by_user
+        users = np.unique(t.group_of(np.flatnonzero(data.parts == PARTS.index(part))))
+        if self.auc_users is not None and len(users) > self.auc_users:
+            users = np.sort(np.random.default_rng(self.seed).choice(users, self.auc_users, replace=False))
+        targets, rated = [], []
+        for user in users:
+            span = slice(t.offsets[user], t.offsets[user + 1])
+            in_part = data.parts[span] == PARTS.index(part)
+            targets.append(np.unique(t.values[span][in_part]))
+            rated.append(np.setdiff1d(t.values[span][~in_part], targets[-1]))
+        return users, _pad(targets), _pad(rated)
+
+    def evaluate(self, method, data: SequenceData, part: str, ranking: bool | None = None) -> RatingResult:
+        """Score ``method`` on ``part``; ``ranking=False`` (default: the task's ``ranking``) skips the
+        AUC, e.g. to select a rating model on validation RMSE or for figures of RMSE only."""
+        ranking = self.ranking if ranking is None else ranking
+        errors = None
+        if getattr(method, "predicts_ratings", False):
+            pairs = data.pairs(part)
+            prediction = method.predict(pairs["user"], pairs["item"])
+            errors = pd.DataFrame({"user": pairs["user"], "item": pairs["item"],
+                                   "rating": pairs["rating"], "prediction": prediction})
+        users, targets, rated = self.auc_targets(data, part) if ranking else (np.zeros(0, int),) * 3
+
+        def batches():
+            for start in range(0, len(users), self.batch_users):
+                chunk = slice(start, start + self.batch_users)
+                yield {"scores": tf.convert_to_tensor(method.score_all(users[chunk]), tf.float32),
+                       "targets": targets[chunk], "user": users[chunk],
+                       "exclude": items_mask(rated[chunk], data.items.size)}
+
+        auc = (evaluate_ranking(batches(), ks=(), ties=self.ties, with_auc=True, protocol=self.describe())
+               if len(users) else RankingResult(pd.DataFrame({"user": [], "auc": []})))
+        return RatingResult(errors, auc, self.clip)
+
+
+def _pad(rows: Sequence[np.ndarray]) -> np.ndarray:
+    width = max((len(r) for r in rows), default=0)
+    out = np.zeros((len(rows), max(width, 1)), np.int32)
+    for k, r in enumerate(rows):
+        out[k, :len(r)] = r
+    return out

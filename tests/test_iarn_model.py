@@ -1,0 +1,124 @@
+"""The IARN model and its variants; its training pipeline never lets later events into a history."""
+
+import importlib
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from tests_paths import REPRODUCE
+
+from seqrec.evaluation.runner import RunContext
+from seqrec.models import iarn
+
+N_USERS, N_ITEMS, N_FEATURES, DEPTH = 40, 60, 6, 3
+
+
+@pytest.fixture(scope="module")
+def common():
+    sys.path.insert(0, str(REPRODUCE))
+    return importlib.import_module("iarn_common")
+
+
+def batch(seed=0, b=8, lu=7, li=9):
+    rng = np.random.default_rng(seed)
+    um = np.arange(lu)[None] >= rng.integers(0, lu, b)[:, None]
+    im = np.arange(li)[None] >= rng.integers(0, li, b)[:, None]
+    return {"user_items": (rng.integers(1, N_ITEMS, (b, lu)) * um).astype("int32"), "user_mask": um,
+            "item_users": (rng.integers(1, N_USERS, (b, li)) * im).astype("int32"), "item_mask": im,
+            "item_features": (rng.random((b, N_FEATURES)) < 0.4).astype("float32"),
+            "item_path": np.sort(rng.integers(0, N_FEATURES, (b, DEPTH)), 1)[:, ::-1].astype("int32")}
+
+
+CONFIGS = [("iarn", "flat"), ("iarn", "hierarchy"), ("iarn", None), ("tagm", None), ("rnn", None),
+           ("lstm", None)]
+
+
+@pytest.mark.parametrize(("backbone", "structure"), CONFIGS)
+def test_variants_predict_and_reload_equal(backbone, structure, tmp_path):
+    model = iarn.IARN(N_USERS, N_ITEMS, dim=5, hidden=8, attention_units=4, backbone=backbone,
+                      feature_structure=structure, n_features=N_FEATURES)
+    x = batch()
+    y = model(x).numpy()
+    assert y.shape == (8,) and np.isfinite(y).all()
+    model.save(tmp_path / "m.keras")
+    reloaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(reloaded(x).numpy(), y, rtol=1e-5)
+    assert reloaded.get_config()["backbone"] == backbone
+
+
+def test_paper_variant_names():
+    class Features:
+        structure, size = "flat", N_FEATURES
+
+    assert iarn.variant("IARN", N_USERS, N_ITEMS, features=Features()).feature_structure == "flat"
+    assert iarn.variant("IARN-Plain", N_USERS, N_ITEMS).feature_structure is None
+    assert iarn.variant("TAGM-backbone", N_USERS, N_ITEMS).backbone == "tagm"
+    with pytest.raises(ValueError, match="needs item features"):
+        iarn.variant("IARN", N_USERS, N_ITEMS)
+
+
+def test_interacting_attention_depends_on_the_other_side_and_tagm_does_not():
+    x = batch()
+    other = dict(x, item_users=np.roll(x["item_users"], 1, axis=0), item_mask=np.roll(x["item_mask"], 1, 0))
+    for backbone, interacts in (("iarn", True), ("tagm", False)):
+        model = iarn.IARN(N_USERS, N_ITEMS, dim=5, hidden=8, backbone=backbone)
+        a, b = model.attention(x), model.attention(other)
+        assert a["user"].shape == (8, 7) and a["item"].shape == (8, 9)
+        assert (np.asarray(a["user"])[~x["user_mask"]] == 0).all()
+        assert (np.asarray(a["item"])[~x["item_mask"]] == 0).all()
+        changed = not np.allclose(np.asarray(a["user"]), np.asarray(b["user"]))
+        assert changed == interacts, backbone
+    with pytest.raises(ValueError, match="no attention"):
+        iarn.IARN(N_USERS, N_ITEMS, backbone="lstm").attention(x)
+
+
+def test_one_training_step_lowers_the_loss():
+    keras.utils.set_random_seed(0)
+    model = iarn.IARN(N_USERS, N_ITEMS, dim=5, hidden=8, feature_structure="flat", n_features=N_FEATURES)
+    model.compile(optimizer=keras.optimizers.RMSprop(1e-2, clipvalue=10.0), loss="mse")
+    x, y = batch(), np.linspace(1, 5, 8).astype("float32")
+    before = model.evaluate(x, y, verbose=0)
+    model.train_on_batch(x, y)
+    assert model.evaluate(x, y, verbose=0) < before
+
+
+def test_training_histories_hold_only_earlier_training_events(common):
+    prepared = common.prepare(common.SMOKE, "synthetic-small")
+    method = common.IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
+    method.fit(prepared, RunContext(seed=0))
+    data = prepared.data
+    train = data.pairs("train")
+    ds = method._dataset(train["user"], train["item"], train["rating"], train["time"], label="rating")
+    by_user = data.history_tables(("train",))[0]
+    events = data.pairs("train")
+    checked = 0
+    for x, _ in ds.take(5):  # not shuffled: example n is training event n
+        for k in range(len(x["user"])):
+            u, t = events["user"][checked], events["time"][checked]
+            assert int(x["user"][k]) == u and int(x["item"][k]) == events["item"][checked]
+            ages = x["user_ages"][k].numpy()[x["user_mask"][k].numpy()]
+            assert (ages > 0).all() and (x["item_ages"][k].numpy()[x["item_mask"][k].numpy()] > 0).all()
+            earlier = events["item"][(events["user"] == u) & (events["time"] < t)][-6:]
+            assert list(x["user_items"][k].numpy()[x["user_mask"][k].numpy()]) == list(earlier)
+            checked += 1
+    assert checked > 100
+    # validation and test events never appear in a history: histories come from training only
+    assert len(by_user.values) == len(train["user"])
+    assert "item_features" in next(iter(ds))[0]
+
+
+def test_score_all_matches_predict(common):
+    prepared = common.prepare(common.SMOKE, "synthetic-small")
+    method = common.IARNMethod("IARN-Plain", dim=4, hidden=4, epochs=1, max_history=6)
+    method.fit(prepared, RunContext(seed=0))
+    users = np.array([1, 5])
+    scores = method.score_all(users)
+    items = np.array([3, 7, 11])
+    np.testing.assert_allclose(scores[1, items], method.predict(np.full(3, 5), items), rtol=1e-5)
+    assert scores.shape == (2, prepared.data.items.size) and np.isneginf(scores[:, 0]).all()
+    att = common.IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
+    att.fit(prepared, RunContext(seed=0))
+    out = att.attention([1, 2], [3, 4], [tf.int64.max // 8] * 2)
+    assert out["user_scores"].shape == out["user_items"].shape == (2, 6)
