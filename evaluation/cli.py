@@ -41,3 +41,8 @@ class Progress:
     def step(self, what: str) -> None:
         tqdm.write(what)
         self.bar.update(1)
+
+
+def logdir(args: argparse.Namespace, *parts: str) -> Path | None:
+    """The TensorBoard folder of one run under ``--logdir`` (``None`` when no ``--logdir`` was given)."""
+    return Path(args.logdir, *parts) if args.logdir else None

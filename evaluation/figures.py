@@ -14,12 +14,16 @@ from matplotlib.figure import Figure
 from .manifest import Manifest
 
 
-def new_figure(n_panels: int = 1, width: float = 4.5, height: float = 3.4):
-    """A figure with ``n_panels`` side by side (no display or pyplot state needed); returns
-    ``(figure, axes list)``."""
-    figure = Figure(figsize=(width * n_panels, height))
-    axes = figure.subplots(1, n_panels, squeeze=False)
-    return figure, list(axes[0])
+def new_figure(n_panels: int = 1, columns: int | None = None, width: float = 4.5, height: float = 3.4):
+    """A figure with ``n_panels`` in a grid of ``columns`` (default: one row), made without a display or
+    pyplot state; returns ``(figure, axes list)`` in reading order."""
+    columns = columns or n_panels
+    rows = -(-n_panels // columns)
+    figure = Figure(figsize=(width * columns, height * rows))
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return figure, list(axes[:n_panels])
 
 
 def markdown_rows(rows: pd.DataFrame) -> list[str]:

@@ -6,7 +6,8 @@
   every method, the per-user AUC of the user's held-out items against every item the user never rated.
 
 A method passed to a task provides ``scores(batch) -> [B, n_items]`` (next item) or
-``predict(users, items) -> ratings`` and ``score_all(users) -> [B, n_items]`` (rating).
+``predict(users, items, times) -> ratings`` and ``score_all(users, times) -> [B, n_items]`` (rating;
+``times`` is when the prediction is made, so that time-aware models read only earlier events).
 """
 
 import dataclasses
@@ -113,7 +114,8 @@ class RatingTask:
       item the user never rated (items the user rated in any other part are left out of the
       ranking), averaged over users. With
       ``auc_users`` only a seeded sample of the part's users is ranked (the authors' code samples
-      500 or 1,000); the sample is the same for every method.
+      500 or 1,000); the sample is the same for every method. A user's items are scored at the time of
+      the user's first event of the part.
     """
 
     clip: tuple[float, float] | None = None
@@ -130,20 +132,22 @@ class RatingTask:
                 f"against every item the user never rated (full catalogue, ties {self.ties}), "
                 f"{users}")
 
-    def auc_targets(self, data: SequenceData, part: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(users, targets [U, T], rated [U, R])``: the evaluated users, their distinct items of the
-        part (0-padded) and the items they rated in the other parts (0-padded)."""
+    def auc_targets(self, data: SequenceData, part: str) -> tuple[np.ndarray, ...]:
+        """``(users, times, targets [U, T], rated [U, R])``: the evaluated users, the time of each one's
+        first event of the part, their distinct items of the part (0-padded) and the items they rated
+        in the other parts (0-padded)."""
         t = data.by_user
         users = np.unique(t.group_of(np.flatnonzero(data.parts == PARTS.index(part))))
         if self.auc_users is not None and len(users) > self.auc_users:
             users = np.sort(np.random.default_rng(self.seed).choice(users, self.auc_users, replace=False))
-        targets, rated = [], []
+        targets, rated, times = [], [], []
         for user in users:
             span = slice(t.offsets[user], t.offsets[user + 1])
             in_part = data.parts[span] == PARTS.index(part)
             targets.append(np.unique(t.values[span][in_part]))
             rated.append(np.setdiff1d(t.values[span][~in_part], targets[-1]))
-        return users, _pad(targets), _pad(rated)
+            times.append(t.times[span][in_part].min())
+        return users, np.asarray(times, np.int64), _pad(targets), _pad(rated)
 
     def evaluate(self, method, data: SequenceData, part: str, ranking: bool | None = None) -> RatingResult:
         """Score ``method`` on ``part``; ``ranking=False`` (default: the task's ``ranking``) skips the
@@ -152,15 +156,17 @@ class RatingTask:
         errors = None
         if getattr(method, "predicts_ratings", False):
             pairs = data.pairs(part)
-            prediction = method.predict(pairs["user"], pairs["item"])
+            prediction = method.predict(pairs["user"], pairs["item"], pairs["time"])
             errors = pd.DataFrame({"user": pairs["user"], "item": pairs["item"],
                                    "rating": pairs["rating"], "prediction": prediction})
-        users, targets, rated = self.auc_targets(data, part) if ranking else (np.zeros(0, int),) * 3
+        users, times, targets, rated = (self.auc_targets(data, part) if ranking
+                                        else (np.zeros(0, int),) * 4)
 
         def batches():
             for start in range(0, len(users), self.batch_users):
                 chunk = slice(start, start + self.batch_users)
-                yield {"scores": tf.convert_to_tensor(method.score_all(users[chunk]), tf.float32),
+                scores = method.score_all(users[chunk], times[chunk])
+                yield {"scores": tf.convert_to_tensor(scores, tf.float32),
                        "targets": targets[chunk], "user": users[chunk],
                        "exclude": items_mask(rated[chunk], data.items.size)}
 

@@ -1,9 +1,12 @@
 """Shared pieces of the IARN scripts: the paper's datasets, its protocol, and its methods adapted to the
 evaluation tasks (`seqrec.evaluation.tasks.RatingTask`).
 
-Histories never reach beyond training: every user and item history is read from the training events
-only, strictly before the predicted rating's time (`rating_pairs_dataset`). Validation and test
-ratings, and the rankings for AUC, therefore see the histories as they stood at the end of training.
+Histories hold every event strictly before the predicted rating's time, whatever its part
+(`rating_pairs_dataset`; the issue's "user and item histories only from before each rating's time"):
+a training rating sees only earlier training events (the time split puts every training event before
+every validation and test event), a test rating also sees the user's and the item's earlier test-period
+events — which items were rated, never the ratings' values, which are not inputs of IARN. Rankings for
+AUC read the histories as they stood at the user's first test rating.
 """
 
 import dataclasses
@@ -24,7 +27,6 @@ from seqrec.models import iarn
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO / "paper_tables" / "reference"
-END_OF_TIME = np.iinfo(np.int64).max // 4  # "after every training event"
 PREDICT_BATCH = 4096  # pairs per compiled prediction step
 
 
@@ -128,45 +130,51 @@ class IARNMethod:
                                 "patience": patience, "optimizer": "RMSprop", "clipvalue": 10.0}
         self.jit_compile = jit_compile
 
-    def _lengths(self, data: SequenceData) -> tuple[int, int]:
-        cap = self.hyperparameters["max_history"]
-        longest = [int(np.diff(t.offsets).max()) for t in self.tables]
-        return tuple(max(1, n if cap is None else min(cap, n)) for n in longest)
-
     def _features(self, x):
         if self.features is None or not iarn.VARIANTS[self.variant][1]:
             return x
         key = "item_features" if self.features.structure == "flat" else "item_path"
         return {**x, key: tf.gather(self.feature_matrix, x["item"])}
 
-    def _dataset(self, users, items, ratings, times, shuffle=False, seed=0, label=None, batch=None):
-        ds = rating_pairs_dataset(*self.tables, users, items, ratings, times, user_len=self.lengths[0],
-                                  item_len=self.lengths[1], batch_size=batch or self.batch,
+    def setup(self, prepared: Prepared) -> keras.Model:
+        """Build and compile the model for ``prepared`` and the history tables its inputs read."""
+        data, hp = prepared.data, self.hyperparameters
+        self.features = prepared.features
+        if self.features is not None:
+            self.feature_matrix = tf.constant(self.features.matrix)
+        self.tables = data.history_tables()
+        cap = hp["max_history"]
+        self.lengths = tuple(max(1, min(cap or n, n)) for n in
+                             (int(np.diff(t.offsets).max()) for t in self.tables))
+        self.model = iarn.variant(self.variant, data.users.size, data.items.size, features=self.features,
+                                  dim=hp["dim"], hidden=hp["hidden"], dropout=hp["dropout"], l2=hp["l2"])
+        self.model.compile(optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
+                           loss="mse", jit_compile=self.jit_compile)
+        return self.model
+
+    def dataset(self, pairs: dict, shuffle: bool = False, seed: int = 0, label: str | None = None,
+                batch: int | None = None) -> tf.data.Dataset:
+        """Model inputs for ``pairs`` (``user``, ``item``, ``time``, optional ``rating``): histories
+        strictly before each time, and the item's features when the variant uses them."""
+        n = len(pairs["user"])
+        ds = rating_pairs_dataset(*self.tables, pairs["user"], pairs["item"],
+                                  pairs.get("rating", np.zeros(n, np.float32)), pairs["time"],
+                                  user_len=self.lengths[0], item_len=self.lengths[1],
+                                  batch_size=batch or self.hyperparameters["batch_size"],
                                   shuffle=shuffle, seed=seed, label=label)
         if label is None:
             return ds.map(self._features)
         return ds.map(lambda x, y: (self._features(x), y))
 
     def fit(self, prepared: Prepared, context) -> dict:
-        data, hp = prepared.data, self.hyperparameters
-        self.features = prepared.features
-        if self.features is not None:
-            self.feature_matrix = tf.constant(self.features.matrix)
-        self.tables = data.history_tables(("train",))
-        self.lengths = self._lengths(data)
-        self.batch = hp["batch_size"]
-        self.model = iarn.variant(self.variant, data.users.size, data.items.size, features=self.features,
-                                  dim=hp["dim"], hidden=hp["hidden"], dropout=hp["dropout"], l2=hp["l2"])
-        self.model.compile(optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
-                           loss="mse", jit_compile=self.jit_compile)
-        train, valid = data.pairs("train"), data.pairs("valid")
-        train_ds = self._dataset(train["user"], train["item"], train["rating"], train["time"],
-                                 shuffle=True, seed=context.seed, label="rating")
+        hp = self.hyperparameters
+        self.setup(prepared)
+        train, valid = prepared.data.pairs("train"), prepared.data.pairs("valid")
+        train_ds = self.dataset(train, shuffle=True, seed=context.seed, label="rating")
         callbacks = []
         valid_ds = None
         if len(valid["user"]):
-            valid_ds = self._dataset(valid["user"], valid["item"], valid["rating"], valid["time"],
-                                     label="rating", batch=PREDICT_BATCH)
+            valid_ds = self.dataset(valid, label="rating", batch=PREDICT_BATCH)
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=hp["patience"],
                                                            restore_best_weights=True))
         if context.logdir is not None:
@@ -180,31 +188,32 @@ class IARNMethod:
         if valid_ds is not None:
             val = history.history["val_loss"]
             info.update(best_epoch=int(np.argmin(val)) + 1, best_val_mse=round(float(np.min(val)), 4))
-        self._histories = None
         return info
 
-    def predict(self, users, items, times=None) -> np.ndarray:
-        users, items = np.asarray(users), np.asarray(items)
-        times = np.full(len(users), END_OF_TIME) if times is None else np.asarray(times)
+    def predict(self, users, items, times) -> np.ndarray:
+        """Predicted ratings of (user, item) pairs at ``times`` (histories strictly before them)."""
+        users, items, times = np.asarray(users), np.asarray(items), np.asarray(times)
         if not len(users):
             return np.zeros(0, np.float32)
-        ds = self._dataset(users, items, np.zeros(len(users), np.float32), times, batch=PREDICT_BATCH)
+        ds = self.dataset({"user": users, "item": items, "time": times}, batch=PREDICT_BATCH)
         return self.model.predict(ds, verbose=0)
 
-    def score_all(self, users) -> np.ndarray:
-        """Predicted ratings of every item for each user, with histories at the end of training."""
-        users = np.asarray(users)
+    def score_all(self, users, times) -> np.ndarray:
+        """Predicted ratings of every item for each user at ``times`` [B]: [B, n_items] (column 0,
+        the padding item, is -inf)."""
+        users, times = np.asarray(users), np.asarray(times)
         n_items = len(self.tables[1].offsets) - 1
         items = np.arange(1, n_items)
-        scores = self.predict(np.repeat(users, len(items)), np.tile(items, len(users)))
+        scores = self.predict(np.repeat(users, len(items)), np.tile(items, len(users)),
+                              np.repeat(times, len(items)))
         out = np.full((len(users), n_items), -np.inf, np.float32)
         out[:, 1:] = scores.reshape(len(users), len(items))
         return out
 
     def attention(self, users, items, times) -> dict:
         """Attention scores of each (user, item, time) with the ids of every step (for Figure 5)."""
-        ds = self._dataset(np.asarray(users), np.asarray(items), np.zeros(len(users), np.float32),
-                           np.asarray(times), batch=PREDICT_BATCH)
+        ds = self.dataset({"user": np.asarray(users), "item": np.asarray(items),
+                           "time": np.asarray(times)}, batch=PREDICT_BATCH)
         out = {"user_items": [], "user_scores": [], "item_users": [], "item_scores": []}
         for x in ds:
             scores = self.model.attention(x)
@@ -239,11 +248,11 @@ class BaselineMethod:
         return self.model.fit(train, valid if len(valid["user"]) else None, negative_sampler=sampler,
                               verbose=context.verbose) or {}
 
-    def predict(self, users, items, times=None) -> np.ndarray:
+    def predict(self, users, items, times) -> np.ndarray:
         return self.model.predict(users, items, times)
 
-    def score_all(self, users) -> np.ndarray:
-        return self.model.score_all(users)
+    def score_all(self, users, times) -> np.ndarray:
+        return self.model.score_all(users, times)
 
 
 def run_method(method, prepared: Prepared, task, context) -> dict:

@@ -37,7 +37,7 @@ class Profile:
 
 
 PROFILES = {
-    "smoke": Profile((3, 10), 1, 10, ("synthetic data", "minimum lengths 3 and 10 only", "1 epoch",
+    "smoke": Profile((10,), 1, 10, ("synthetic data", "minimum length 10 only", "1 epoch",
                                       "histories truncated to 10")),
     "small": Profile(MIN_LENGTHS, 4, 30, (
         "at most 4 epochs (early stopping on validation MSE)", "histories truncated to 30 ratings",
@@ -74,7 +74,8 @@ def main(argv=None) -> int:
             for backbone in BACKBONES:
                 method = IARNMethod(backbone, dim=paper.dim, epochs=profile.epochs,
                                     max_history=profile.max_history)
-                run = run_method(method, prepared, task, RunContext(args.seed))
+                context = RunContext(args.seed, cli.logdir(args, name, f"min{m}"))
+                run = run_method(method, prepared, task, context)
                 rmse = run["result"].mean()["RMSE"]
                 rows.append({"dataset": paper.label, "min_length": m, "method": backbone, "rmse": rmse,
                              "test_ratings": len(prepared.split.test), "status": "ok"})

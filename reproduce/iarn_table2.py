@@ -15,7 +15,6 @@ import dataclasses
 import logging
 import sys
 import traceback
-from pathlib import Path
 
 from iarn_common import (
     REFERENCE,
@@ -109,7 +108,7 @@ def main(argv=None) -> int:
                 why[key] = "not applicable: no item features in this dataset"
                 progress.step(f"{paper.label} {method.name} (not applicable)")
                 continue
-            context = RunContext(args.seed, Path(args.logdir) / name if args.logdir else None)
+            context = RunContext(args.seed, cli.logdir(args, name))
             try:
                 run = run_method(method, prepared, task, context)
             except Exception as err:  # a failed method must not hide the others' results

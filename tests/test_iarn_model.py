@@ -84,14 +84,13 @@ def test_one_training_step_lowers_the_loss():
     assert model.evaluate(x, y, verbose=0) < before
 
 
-def test_training_histories_hold_only_earlier_training_events(common):
+def test_histories_hold_only_events_before_the_rating(common):
     prepared = common.prepare(common.SMOKE, "synthetic-small")
     method = common.IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
     method.fit(prepared, RunContext(seed=0))
     data = prepared.data
     train = data.pairs("train")
-    ds = method._dataset(train["user"], train["item"], train["rating"], train["time"], label="rating")
-    by_user = data.history_tables(("train",))[0]
+    ds = method.dataset(train, label="rating")
     events = data.pairs("train")
     checked = 0
     for x, _ in ds.take(5):  # not shuffled: example n is training event n
@@ -104,19 +103,30 @@ def test_training_histories_hold_only_earlier_training_events(common):
             assert list(x["user_items"][k].numpy()[x["user_mask"][k].numpy()]) == list(earlier)
             checked += 1
     assert checked > 100
-    # validation and test events never appear in a history: histories come from training only
-    assert len(by_user.values) == len(train["user"])
     assert "item_features" in next(iter(ds))[0]
+    # a test rating's histories: every event of any part strictly before its time, nothing later
+    test = data.pairs("test")
+    every = {part: data.pairs(part) for part in ("train", "valid", "test")}
+    ds = method.dataset(test, label="rating")
+    x, _ = next(iter(ds))
+    for k in range(len(x["user"])):
+        u, t = test["user"][k], test["time"][k]
+        before = np.concatenate([e["item"][(e["user"] == u) & (e["time"] < t)] for e in every.values()])
+        kept = x["user_items"][k].numpy()[x["user_mask"][k].numpy()]
+        assert sorted(kept) == sorted(before[np.argsort(np.concatenate(
+            [e["time"][(e["user"] == u) & (e["time"] < t)] for e in every.values()]), kind="stable")][-6:])
+        assert (x["user_ages"][k].numpy()[x["user_mask"][k].numpy()] > 0).all()
 
 
 def test_score_all_matches_predict(common):
     prepared = common.prepare(common.SMOKE, "synthetic-small")
     method = common.IARNMethod("IARN-Plain", dim=4, hidden=4, epochs=1, max_history=6)
     method.fit(prepared, RunContext(seed=0))
-    users = np.array([1, 5])
-    scores = method.score_all(users)
+    users, times = np.array([1, 5]), np.array([1_600_000_000, 1_550_000_000])
+    scores = method.score_all(users, times)
     items = np.array([3, 7, 11])
-    np.testing.assert_allclose(scores[1, items], method.predict(np.full(3, 5), items), rtol=1e-5)
+    np.testing.assert_allclose(scores[1, items], method.predict(np.full(3, 5), items, np.full(3, times[1])),
+                               rtol=1e-5)
     assert scores.shape == (2, prepared.data.items.size) and np.isneginf(scores[:, 0]).all()
     att = common.IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
     att.fit(prepared, RunContext(seed=0))

@@ -1,0 +1,37 @@
+"""Every reproduce script runs end to end in its smoke profile and writes its outputs."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from tests_paths import REPRODUCE
+
+SCRIPTS = {
+    "iarn_table2.py": ["iarn_table2.md", "iarn_table2.json"],
+    "iarn_figure3.py": ["iarn_figure3.png", "iarn_figure3.md", "iarn_figure3.json"],
+    "iarn_figure4.py": ["iarn_figure4.png", "iarn_figure4.md", "iarn_figure4.json"],
+    "iarn_figure5.py": ["iarn_figure5.png", "iarn_figure5.md", "iarn_figure5.json"],
+}
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_script_smoke(script, tmp_path, cache_dir):
+    env = {**os.environ, "SEQREC_CACHE_DIR": str(cache_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, str(REPRODUCE / script), "--profile", "smoke", "--out",
+                           str(tmp_path), "--logdir", str(tmp_path / "tb")],
+                          capture_output=True, text=True, env=env, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for name in SCRIPTS[script]:
+        assert (tmp_path / name).stat().st_size > 0, name
+    stem = SCRIPTS[script][-1]
+    payload = json.loads((tmp_path / stem).read_text())
+    assert payload["manifest"]["profile"] == "smoke" and payload["manifest"]["wall_time_s"] > 0
+    assert any(d["substitute"] for d in payload["manifest"]["datasets"])
+    if "cells" in payload:  # a table: only ok cells carry our number, and some are ok
+        assert all((c["ours"] is not None) == (c["status"] == "ok") for c in payload["cells"])
+        assert sum(c["status"] == "ok" for c in payload["cells"]) >= 8
+    else:
+        assert payload["rows"], "a figure without numbers"
+    assert "Run manifest" in (tmp_path / SCRIPTS[script][-2]).read_text()
