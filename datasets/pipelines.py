@@ -112,11 +112,16 @@ def _history(values, times, starts, ends, max_len, padding, reference=None, grou
     group_starts = starts if group_starts is None else group_starts
     has_prev = w["mask"] & (w["index"] - 1 >= group_starts[:, None])
     prev = tf.gather(times, tf.maximum(w["index"] - 1, 0))
-    out = {"values": w["values"], "mask": w["mask"], "times": w["times"],
+    out = {"values": w["values"], "mask": w["mask"], "times": w["times"], "index": w["index"],
            "gaps": tf.cast(tf.where(has_prev, w["times"] - prev, 0), tf.float32)}
     if reference is not None:
         out["ages"] = tf.cast(tf.where(w["mask"], reference[:, None] - w["times"], 0), tf.float32)
     return out
+
+
+def _ratings_of(window: dict, ratings: tf.Tensor) -> tf.Tensor:
+    """The ratings of a window's events (0 on padding)."""
+    return tf.where(window["mask"], tf.gather(ratings, window["index"]), 0.0)
 
 
 def next_item_dataset(table: SequenceTable, targets: np.ndarray, *, max_len: int, batch_size: int,
@@ -206,8 +211,9 @@ def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, 
     inputs.
 
     Yields batches of: ``user``, ``item`` int32 [B], ``rating`` float32 [B], ``time`` int64 [B],
-    ``user_items``, ``user_mask``, ``user_ages`` [B, user_len] and ``item_users``, ``item_mask``,
-    ``item_ages`` [B, item_len] (ages in seconds before the rating).
+    ``user_items``, ``user_mask``, ``user_ages``, ``user_ratings`` [B, user_len] and ``item_users``,
+    ``item_mask``, ``item_ages``, ``item_ratings`` [B, item_len] (ages in seconds before the rating;
+    the ratings given at those earlier events, 0 on padding).
     """
     users = np.asarray(users, np.int64)
     items = np.asarray(items, np.int64)
@@ -220,6 +226,7 @@ def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, 
     }
     u_values, u_times = tf.constant(by_user.values), tf.constant(by_user.times)
     i_values, i_times = tf.constant(by_item.values), tf.constant(by_item.times)
+    u_ratings, i_ratings = tf.constant(by_user.ratings), tf.constant(by_item.ratings)
 
     def assemble(batch):
         u = _history(u_values, u_times, batch["user_start"], batch["user_end"], user_len, padding,
@@ -228,8 +235,9 @@ def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, 
                      batch["time"])
         return {"user": batch["user"], "item": batch["item"], "rating": batch["rating"],
                 "time": batch["time"], "user_items": u["values"], "user_mask": u["mask"],
-                "user_ages": u["ages"], "item_users": i["values"], "item_mask": i["mask"],
-                "item_ages": i["ages"]}
+                "user_ages": u["ages"], "user_ratings": _ratings_of(u, u_ratings),
+                "item_users": i["values"], "item_mask": i["mask"], "item_ages": i["ages"],
+                "item_ratings": _ratings_of(i, i_ratings)}
 
     ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
     ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)

@@ -20,7 +20,10 @@ and the rating is the inner product of the two heads (Eq. 1), trained with the m
 
 IARN is ``backbone="iarn"`` with a feature encoder; IARN-Plain is the same without one. The inputs of
 each side are embeddings: a user's history is a sequence of item embeddings, an item's history a
-sequence of user embeddings (section 3: "the representations (e.g. the embeddings)"), of size ``dim``
+sequence of user embeddings (section 3: "the representations (e.g. the embeddings)"), so no rating
+value is an input. ``rating_inputs=True`` (off by default: our option, not the paper's text, which is
+silent) appends to every step the rating given at that earlier event, which lets the model see a
+user's and an item's rating level as matrix factorisation's biases do. Embeddings have size ``dim``
 (IARN 4.1: d = 25 on Netflix and MovieLens, 50 on Amazon), as are the heads; recurrent and attention
 layers have ``hidden`` = 64 units. Dropout (validated in {0, 0.25, 0.5}) drops input embeddings and the
 last hidden state of each side; ``l2`` regularises every weight.
@@ -58,7 +61,8 @@ class IARN(keras.Model):
     features): ``user_items`` int [B, Lu] and ``user_mask`` bool [B, Lu]: the items the user rated
     before the rating's time; ``item_users`` int [B, Li] and ``item_mask`` [B, Li]: the users who rated
     the item before it; with ``feature_structure="flat"`` also ``item_features`` [B, n_features]
-    (multi-hot), with ``"hierarchy"`` ``item_path`` int [B, depth] (root -> leaf node indices).
+    (multi-hot), with ``"hierarchy"`` ``item_path`` int [B, depth] (root -> leaf node indices); with
+    ``rating_inputs`` also ``user_ratings`` [B, Lu] and ``item_ratings`` [B, Li].
     Output: the predicted rating [B].
 
     Args:
@@ -67,11 +71,13 @@ class IARN(keras.Model):
       backbone: one of `BACKBONES`.
       feature_structure: ``None``, ``"flat"`` or ``"hierarchy"``; n_features: features or nodes.
       dropout, l2: regularisation.
+      rating_inputs: append the rating of every history event to its step's input (our option).
     """
 
     def __init__(self, n_users: int, n_items: int, dim: int = 25, hidden: int = 64,
                  attention_units: int = 64, backbone: str = "iarn", feature_structure: str | None = None,
-                 n_features: int = 0, dropout: float = 0.0, l2: float = 0.0, **kwargs):
+                 n_features: int = 0, dropout: float = 0.0, l2: float = 0.0, rating_inputs: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         if backbone not in BACKBONES:
             raise ValueError(f"backbone must be one of {BACKBONES}, got {backbone!r}")
@@ -81,8 +87,9 @@ class IARN(keras.Model):
         self.config = {"n_users": n_users, "n_items": n_items, "dim": dim, "hidden": hidden,
                        "attention_units": attention_units, "backbone": backbone,
                        "feature_structure": feature_structure, "n_features": n_features,
-                       "dropout": dropout, "l2": l2}
+                       "dropout": dropout, "l2": l2, "rating_inputs": rating_inputs}
         self.backbone, self.feature_structure = backbone, feature_structure
+        self.rating_inputs = rating_inputs
         reg = keras.regularizers.L2(l2) if l2 else None
         self.item_embedding = keras.layers.Embedding(n_items, dim, embeddings_regularizer=reg,
                                                      name="item_embedding")
@@ -125,6 +132,14 @@ class IARN(keras.Model):
             x_item = self.encoder([x_item, inputs["item_features"]])
         elif self.feature_structure == "hierarchy":
             x_item = self.encoder([x_item, inputs["item_path"]])
+        if self.rating_inputs:  # centred and scaled to about [-1, 1] on a 0.5-5 scale, 0 on padding
+            for side, x in (("user", x_user), ("item", x_item)):
+                mask = ops.cast(inputs[f"{side}_mask"], x.dtype)
+                rating = ops.expand_dims((inputs[f"{side}_ratings"] - 3.0) / 2.0 * mask, -1)
+                if side == "user":
+                    x_user = ops.concatenate([x, rating], axis=-1)
+                else:
+                    x_item = ops.concatenate([x, rating], axis=-1)
         return ({"user": self.dropout(x_user, training=training),
                  "item": self.dropout(x_item, training=training)},
                 {"user": inputs["user_mask"], "item": inputs["item_mask"]})

@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 import pandas as pd
-from iarn_common import REPO, IARNMethod, paper_datasets, prepare, present, run_method
+from iarn_common import REPO, IARNMethod, paper_datasets, prepare, present, select_and_run
 from iarn_table2 import PROFILES
 
 from seqrec.evaluation import cli, stats
@@ -31,7 +31,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING)
     profile = PROFILES[args.profile]
     manifest = Manifest(script=f"reproduce/{STEM}.py", profile=args.profile, seed=args.seed)
-    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled if "AUC" not in s]
+    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled]
     papers = [p for p in paper_datasets(args.profile, args.datasets)
               if p.label != "Netflix" and present(p, args.data_dir)]
     progress = cli.Progress(max(1, len(papers) * len(VARIANTS)))
@@ -48,13 +48,17 @@ def main(argv=None) -> int:
         task = RatingTask(clip=paper.clip, ranking=False)
         per_user = {}
         for variant in VARIANTS:
-            method = IARNMethod(variant, dim=paper.dim, epochs=profile.epochs,
-                                max_history=profile.max_history)
-            run = run_method(method, prepared, task, RunContext(args.seed, cli.logdir(args, name)))
+            def make(variant=variant, dim=paper.dim, **hp):
+                return IARNMethod(variant, dim=dim, epochs=profile.epochs,
+                                  max_history=profile.max_history, **hp)
+
+            run = select_and_run(make, profile.iarn_grid, prepared, task,
+                                 RunContext(args.seed, cli.logdir(args, name)))
             rmse = run["result"].mean()["RMSE"]
             per_user[variant] = run["result"].per_user()["SE"]
             rows.append({"dataset": paper.label, "method": variant, "rmse": rmse, "status": "ok"})
-            manifest.hyperparameters[variant] = method.hyperparameters
+            manifest.hyperparameters[f"{paper.label}/{variant}"] = {
+                **run["method"].hyperparameters, **run["info"]}
             progress.step(f"{paper.label} {variant}: RMSE {rmse:.4f}")
         lift = stats.relative_improvement(rows[-1]["rmse"], rows[-2]["rmse"], lower_is_better=True)
         test = stats.paired_ttest(per_user["IARN"], per_user["IARN-Plain"])

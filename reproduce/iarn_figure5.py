@@ -14,13 +14,14 @@ import sys
 
 import numpy as np
 import pandas as pd
-from iarn_common import REPO, IARNMethod, paper_datasets, prepare, present
+from iarn_common import REPO, IARNMethod, paper_datasets, prepare, present, select_and_run
 from iarn_table2 import PROFILES
 
 from seqrec.evaluation import cli
 from seqrec.evaluation.figures import new_figure, write_figure
 from seqrec.evaluation.manifest import Manifest
-from seqrec.evaluation.runner import RunContext, set_seed
+from seqrec.evaluation.runner import RunContext
+from seqrec.evaluation.tasks import RatingTask
 
 STEM = "iarn_figure5"
 EXAMPLES = 4
@@ -32,7 +33,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING)
     profile = PROFILES[args.profile]
     manifest = Manifest(script=f"reproduce/{STEM}.py", profile=args.profile, seed=args.seed)
-    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled if "AUC" not in s]
+    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled]
     labels = args.datasets or ["MovieLens"]
     paper = next(p for p in paper_datasets(args.profile, labels) if present(p, args.data_dir))
     name = present(paper, args.data_dir)
@@ -40,12 +41,17 @@ def main(argv=None) -> int:
     manifest.add_dataset(name, paper.label, prepared.interactions, prepared.substitute,
                          prepared.split.describe())
     variant = "IARN" if prepared.features is not None else "IARN-Plain"
-    method = IARNMethod(variant, dim=paper.dim, epochs=profile.epochs, max_history=profile.max_history)
     progress = cli.Progress(2, "steps")
-    set_seed(args.seed)
-    info = method.fit(prepared, RunContext(args.seed, cli.logdir(args, name)))
-    manifest.hyperparameters[variant] = {**method.hyperparameters, "fit": info}
-    progress.step(f"{paper.label}: {variant} trained ({info})")
+
+    def make(**hp):
+        return IARNMethod(variant, dim=paper.dim, epochs=profile.epochs, max_history=profile.max_history,
+                          **hp)
+
+    run = select_and_run(make, profile.iarn_grid, prepared, RatingTask(clip=paper.clip, ranking=False),
+                         RunContext(args.seed, cli.logdir(args, name)))
+    method = run["method"]
+    manifest.hyperparameters[variant] = {**method.hyperparameters, **run["info"]}
+    progress.step(f"{paper.label}: {variant} trained, test RMSE {run['result'].mean()['RMSE']:.4f}")
 
     data, items = prepared.data, prepared.interactions.items
     test = data.pairs("test")

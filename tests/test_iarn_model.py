@@ -28,17 +28,19 @@ def batch(seed=0, b=8, lu=7, li=9):
     return {"user_items": (rng.integers(1, N_ITEMS, (b, lu)) * um).astype("int32"), "user_mask": um,
             "item_users": (rng.integers(1, N_USERS, (b, li)) * im).astype("int32"), "item_mask": im,
             "item_features": (rng.random((b, N_FEATURES)) < 0.4).astype("float32"),
-            "item_path": np.sort(rng.integers(0, N_FEATURES, (b, DEPTH)), 1)[:, ::-1].astype("int32")}
+            "item_path": np.sort(rng.integers(0, N_FEATURES, (b, DEPTH)), 1)[:, ::-1].astype("int32"),
+            "user_ratings": (rng.integers(1, 6, (b, lu)) * um).astype("float32"),
+            "item_ratings": (rng.integers(1, 6, (b, li)) * im).astype("float32")}
 
 
-CONFIGS = [("iarn", "flat"), ("iarn", "hierarchy"), ("iarn", None), ("tagm", None), ("rnn", None),
-           ("lstm", None)]
+CONFIGS = [("iarn", "flat", False), ("iarn", "hierarchy", False), ("iarn", None, False),
+           ("iarn", "flat", True), ("tagm", None, False), ("rnn", None, False), ("lstm", None, False)]
 
 
-@pytest.mark.parametrize(("backbone", "structure"), CONFIGS)
-def test_variants_predict_and_reload_equal(backbone, structure, tmp_path):
+@pytest.mark.parametrize(("backbone", "structure", "rating_inputs"), CONFIGS)
+def test_variants_predict_and_reload_equal(backbone, structure, rating_inputs, tmp_path):
     model = iarn.IARN(N_USERS, N_ITEMS, dim=5, hidden=8, attention_units=4, backbone=backbone,
-                      feature_structure=structure, n_features=N_FEATURES)
+                      feature_structure=structure, n_features=N_FEATURES, rating_inputs=rating_inputs)
     x = batch()
     y = model(x).numpy()
     assert y.shape == (8,) and np.isfinite(y).all()
@@ -46,6 +48,8 @@ def test_variants_predict_and_reload_equal(backbone, structure, tmp_path):
     reloaded = keras.models.load_model(tmp_path / "m.keras")
     np.testing.assert_allclose(reloaded(x).numpy(), y, rtol=1e-5)
     assert reloaded.get_config()["backbone"] == backbone
+    changed = dict(x, user_ratings=x["user_ratings"][::-1], item_ratings=x["item_ratings"][::-1])
+    assert np.allclose(model(changed).numpy(), y) != rating_inputs  # ratings are read only if asked
 
 
 def test_paper_variant_names():
