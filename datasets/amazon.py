@@ -42,7 +42,7 @@ import tensorflow_datasets as tfds
 
 from . import readers
 from .errors import DataError, DatasetNotFoundError
-from .records import LocalCode, item_examples, item_features_spec
+from .records import RawFiles, item_examples, item_features_spec
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class AmazonConfig(tfds.core.BuilderConfig):
         self.category = category
 
 
-class Amazon2014(LocalCode, tfds.core.GeneratorBasedBuilder):
+class Amazon2014(RawFiles, tfds.core.GeneratorBasedBuilder):
     """Amazon 2014 ratings with timestamps, titles and one category path per item; one example per item."""
 
     name = "seqrec_amazon2014"
@@ -142,10 +142,6 @@ class Amazon2014(LocalCode, tfds.core.GeneratorBasedBuilder):
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         "Place ratings_<Category>.csv and (optional) meta_<Category>.json.gz in the manual directory."
     )
-
-    def __init__(self, *, source: str | os.PathLike | None = None, **kwargs):
-        self._source = Path(source) if source is not None else None
-        super().__init__(**kwargs)
 
     def _info(self) -> tfds.core.DatasetInfo:
         category = self.builder_config.category

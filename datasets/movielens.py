@@ -28,7 +28,7 @@ import tensorflow_datasets as tfds
 
 from . import readers
 from .errors import DataError, DatasetNotFoundError
-from .records import LocalCode, item_examples, item_features_spec
+from .records import RawFiles, item_examples, item_features_spec
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class MovieLensConfig(tfds.core.BuilderConfig):
         self.release = release
 
 
-class MovieLens(LocalCode, tfds.core.GeneratorBasedBuilder):
+class MovieLens(RawFiles, tfds.core.GeneratorBasedBuilder):
     """MovieLens ratings with timestamps, titles, genres, links and tags; one example per movie."""
 
     name = "seqrec_movielens"
@@ -160,10 +160,6 @@ class MovieLens(LocalCode, tfds.core.GeneratorBasedBuilder):
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         "Place the release archive (e.g. ml-100k.zip) or its extracted files in the manual directory."
     )
-
-    def __init__(self, *, source: str | os.PathLike | None = None, **kwargs):
-        self._source = Path(source) if source is not None else None
-        super().__init__(**kwargs)
 
     def _info(self) -> tfds.core.DatasetInfo:
         return tfds.core.DatasetInfo(

@@ -33,7 +33,7 @@ import tensorflow_datasets as tfds
 
 from . import readers
 from .errors import DataError, DatasetNotFoundError
-from .records import LocalCode, item_examples, item_features_spec
+from .records import RawFiles, item_examples, item_features_spec
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _missing(folder: Path) -> DatasetNotFoundError:
         "of the folder or one folder down. Netflix no longer distributes the data; use your own copy.")
 
 
-class Netflix(LocalCode, tfds.core.GeneratorBasedBuilder):
+class Netflix(RawFiles, tfds.core.GeneratorBasedBuilder):
     """Netflix Prize ratings with dates, titles and years; one example per movie."""
 
     name = "seqrec_netflix"
@@ -107,10 +107,6 @@ class Netflix(LocalCode, tfds.core.GeneratorBasedBuilder):
         "Place movie_titles.txt and training_set/mv_*.txt (or combined_data_1.txt … combined_data_4.txt) "
         "in the manual directory; there is no public download."
     )
-
-    def __init__(self, *, source: str | os.PathLike | None = None, **kwargs):
-        self._source = Path(source) if source is not None else None
-        super().__init__(**kwargs)
 
     def _info(self) -> tfds.core.DatasetInfo:
         return tfds.core.DatasetInfo(

@@ -16,8 +16,10 @@ Builders may add extra item-level Text features (e.g. ``imdb_id``) and a ``tags`
 ``{user_id: Text, tag: Text, timestamp: int64}``.
 """
 
+import os
 from collections.abc import Iterator, Sequence
 from itertools import pairwise
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,15 @@ class LocalCode:
     """
 
     code_path = tfds.core.Path(__file__)
+
+
+class RawFiles(LocalCode):
+    """Mixin for builders of downloadable or manual raw files: ``source`` (a folder or an archive found
+    by the registry) is read instead of TFDS' manual or download directory when given."""
+
+    def __init__(self, *, source: str | os.PathLike | None = None, **kwargs):
+        self._source = Path(source) if source is not None else None
+        super().__init__(**kwargs)
 
 
 def item_features_spec(

@@ -10,6 +10,7 @@ Every script takes ``--profile {smoke,small,paper}``, ``--data-dir``, ``--datase
 """
 
 import argparse
+import logging
 from pathlib import Path
 
 from tqdm import tqdm
@@ -41,6 +42,19 @@ class Progress:
     def step(self, what: str) -> None:
         tqdm.write(what)
         self.bar.update(1)
+
+
+def start(doc: str, stem: str, profiles: dict, default_out: str | Path, argv=None):
+    """Parse a reproduce script's arguments and open its run: returns ``(args, profile, manifest)``,
+    the manifest already noting everything the profile scales down (``profile.scaled``)."""
+    from .manifest import Manifest
+
+    args = parser(doc.split("\n\n")[0], default_out).parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    profile = profiles[args.profile]
+    manifest = Manifest(script=f"reproduce/{stem}.py", profile=args.profile, seed=args.seed)
+    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled]
+    return args, profile, manifest
 
 
 def logdir(args: argparse.Namespace, *parts: str) -> Path | None:

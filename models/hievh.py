@@ -6,6 +6,7 @@ import scipy.sparse as sp
 from keras import ops
 
 from .base import LossNetwork, Recommender, embedding, feature_slots, item_sets, rating_loss, sq
+from .mf import BiasedDotScoring
 
 MAX_LOG_RATIO = 5.0  # cap on |ln FR|, the strength of a horizontal relation
 
@@ -144,7 +145,7 @@ class _HieVHNet(LossNetwork):
         return loss
 
 
-class HieVH(Recommender):
+class HieVH(BiasedDotScoring, Recommender):
     """HieVH, a latent factor model with the vertical and horizontal dimensions of a feature hierarchy.
 
     The paper's full text was not available to us; this is our reading, built from IARN's description
@@ -236,17 +237,3 @@ class HieVH(Recommender):
             self._cache["q"] = n.Q.embeddings.numpy() + np.einsum("ik,ikd->id", w, theta[self.nodes])
         return self._cache["q"]
 
-    def _weights(self):
-        if "w" not in self._cache:
-            n = self.network
-            self._cache["w"] = (n.P.embeddings.numpy(), self.item_factors(), n.bu.embeddings.numpy()[:, 0],
-                                n.bi.embeddings.numpy()[:, 0])
-        return self._cache["w"]
-
-    def _predict_block(self, users, items, times):
-        P, Q, bu, bi = self._weights()
-        return self.mu + bu[users] + bi[items] + np.einsum("nd,nd->n", P[users], Q[items])
-
-    def _score_block(self, users, times):
-        P, Q, bu, bi = self._weights()
-        return self.mu + bu[users][:, None] + bi[None, :] + P[users] @ Q.T

@@ -7,6 +7,29 @@ from keras import ops
 from .base import LossNetwork, Recommender, embedding, item_sets, rating_loss, sq
 
 
+class BiasedDotScoring:
+    """Scoring of biased matrix factorisation, ``mu + b_u + b_i + p_u . q_i``, from a fitted network with
+    ``P``, ``bu``, ``bi`` embeddings; `item_factors` gives q (HieVH enriches it)."""
+
+    def item_factors(self) -> np.ndarray:
+        return self.network.Q.embeddings.numpy()
+
+    def _weights(self):
+        if "w" not in self._cache:
+            n = self.network
+            self._cache["w"] = (n.P.embeddings.numpy(), self.item_factors(), n.bu.embeddings.numpy()[:, 0],
+                                n.bi.embeddings.numpy()[:, 0])
+        return self._cache["w"]
+
+    def _predict_block(self, users, items, times):
+        P, Q, bu, bi = self._weights()
+        return self.mu + bu[users] + bi[items] + np.einsum("nd,nd->n", P[users], Q[items])
+
+    def _score_block(self, users, times):
+        P, Q, bu, bi = self._weights()
+        return self.mu + bu[users][:, None] + bi[None, :] + P[users] @ Q.T
+
+
 class _MFNet(LossNetwork):
     def __init__(self, n_users, n_items, dim, mu, reg):
         super().__init__()
@@ -26,7 +49,7 @@ class _MFNet(LossNetwork):
         return rating_loss(y, out, self.reg)
 
 
-class MF(Recommender):
+class MF(BiasedDotScoring, Recommender):
     """Biased matrix factorisation for rating prediction (Koren, Bell & Volinsky, "Matrix factorization
     techniques for recommender systems", IEEE Computer 2009, eq. 4-5):
 
@@ -64,20 +87,6 @@ class MF(Recommender):
         t = self._train
         return {"user": t["user"][order], "item": t["item"][order]}, t["rating"][order]
 
-    def _weights(self):
-        if "w" not in self._cache:
-            n = self.network
-            self._cache["w"] = (n.P.embeddings.numpy(), n.Q.embeddings.numpy(), n.bu.embeddings.numpy()[:, 0],
-                                n.bi.embeddings.numpy()[:, 0])
-        return self._cache["w"]
-
-    def _predict_block(self, users, items, times):
-        P, Q, bu, bi = self._weights()
-        return self.mu + bu[users] + bi[items] + np.einsum("nd,nd->n", P[users], Q[items])
-
-    def _score_block(self, users, times):
-        P, Q, bu, bi = self._weights()
-        return self.mu + bu[users][:, None] + bi[None, :] + P[users] @ Q.T
 
 
 class _BPRNet(LossNetwork):

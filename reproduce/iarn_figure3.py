@@ -10,7 +10,6 @@ paper number to set beside ours. Writes paper_tables/iarn_figure3.{png,md,json}.
 """
 
 import dataclasses
-import logging
 import sys
 
 import pandas as pd
@@ -19,7 +18,6 @@ from iarn_common import REPO, IARNMethod, paper_datasets, prepare, present, run_
 from seqrec.datasets import ProtocolError, load
 from seqrec.evaluation import cli
 from seqrec.evaluation.figures import new_figure, write_figure
-from seqrec.evaluation.manifest import Manifest
 from seqrec.evaluation.runner import RunContext
 from seqrec.evaluation.tasks import RatingTask
 
@@ -47,11 +45,7 @@ PROFILES = {
 
 
 def main(argv=None) -> int:
-    args = cli.parser(__doc__.split("\n\n")[0], REPO / "paper_tables").parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    profile = PROFILES[args.profile]
-    manifest = Manifest(script=f"reproduce/{STEM}.py", profile=args.profile, seed=args.seed)
-    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled]
+    args, profile, manifest = cli.start(__doc__, STEM, PROFILES, REPO / "paper_tables", argv)
     papers = [p for p in paper_datasets(args.profile, args.datasets) if present(p, args.data_dir)]
     progress = cli.Progress(max(1, len(papers) * len(profile.min_lengths) * len(BACKBONES)))
     rows = []

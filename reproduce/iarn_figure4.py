@@ -8,7 +8,6 @@ printing its numbers; the text reports a 1.19 % average lift in RMSE. Writes
 paper_tables/iarn_figure4.{png,md,json}.
 """
 
-import logging
 import sys
 
 import numpy as np
@@ -18,7 +17,6 @@ from iarn_table2 import PROFILES
 
 from seqrec.evaluation import cli, stats
 from seqrec.evaluation.figures import new_figure, write_figure
-from seqrec.evaluation.manifest import Manifest
 from seqrec.evaluation.runner import RunContext
 from seqrec.evaluation.tasks import RatingTask
 
@@ -27,11 +25,7 @@ VARIANTS = ("IARN-Plain", "IARN")
 
 
 def main(argv=None) -> int:
-    args = cli.parser(__doc__.split("\n\n")[0], REPO / "paper_tables").parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    profile = PROFILES[args.profile]
-    manifest = Manifest(script=f"reproduce/{STEM}.py", profile=args.profile, seed=args.seed)
-    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled]
+    args, profile, manifest = cli.start(__doc__, STEM, PROFILES, REPO / "paper_tables", argv)
     papers = [p for p in paper_datasets(args.profile, args.datasets)
               if p.label != "Netflix" and present(p, args.data_dir)]
     progress = cli.Progress(max(1, len(papers) * len(VARIANTS)))

@@ -9,7 +9,6 @@ with their titles and genres; an item's history lists the users who rated it bef
 genre that user rated most often before. Writes paper_tables/iarn_figure5.{png,md,json}.
 """
 
-import logging
 import sys
 
 import numpy as np
@@ -19,7 +18,6 @@ from iarn_table2 import PROFILES
 
 from seqrec.evaluation import cli
 from seqrec.evaluation.figures import new_figure, write_figure
-from seqrec.evaluation.manifest import Manifest
 from seqrec.evaluation.runner import RunContext
 from seqrec.evaluation.tasks import RatingTask
 
@@ -29,11 +27,7 @@ MIN_HISTORY = 5
 
 
 def main(argv=None) -> int:
-    args = cli.parser(__doc__.split("\n\n")[0], REPO / "paper_tables").parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    profile = PROFILES[args.profile]
-    manifest = Manifest(script=f"reproduce/{STEM}.py", profile=args.profile, seed=args.seed)
-    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled]
+    args, profile, manifest = cli.start(__doc__, STEM, PROFILES, REPO / "paper_tables", argv)
     labels = args.datasets or ["MovieLens"]
     paper = next(p for p in paper_datasets(args.profile, labels) if present(p, args.data_dir))
     name = present(paper, args.data_dir)

@@ -12,7 +12,6 @@ every item the user never rated. Writes paper_tables/iarn_table2.{md,json}.
 """
 
 import dataclasses
-import logging
 import sys
 import traceback
 from collections.abc import Callable
@@ -32,7 +31,6 @@ from iarn_common import (
 
 from seqrec import models
 from seqrec.evaluation import cli, metrics, stats, tables
-from seqrec.evaluation.manifest import Manifest
 from seqrec.evaluation.runner import RunContext
 from seqrec.evaluation.tasks import RatingTask
 
@@ -109,13 +107,9 @@ def methods(paper, profile: Profile) -> list[Candidate]:
 
 
 def main(argv=None) -> int:
-    args = cli.parser(__doc__.split("\n\n")[0], REPO / "paper_tables").parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    profile = PROFILES[args.profile]
+    args, profile, manifest = cli.start(__doc__, STEM, PROFILES, REPO / "paper_tables", argv)
     papers = paper_datasets(args.profile, args.datasets)
     reference = tables.load_reference(REFERENCE / f"{STEM}.csv")
-    manifest = Manifest(script=f"reproduce/{STEM}.py", profile=args.profile, seed=args.seed)
-    manifest.notes += [f"{args.profile} profile: {s}" for s in profile.scaled]
     found = {p.label: present(p, args.data_dir) for p in papers}
     plan = sum(len(methods(p, profile)) for p in papers if found[p.label])
     progress = cli.Progress(max(plan, 1), "runs")
