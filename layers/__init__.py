@@ -9,6 +9,9 @@ from .attention_gated import AttentionGatedCell
 from .bidirectional_context import BidirectionalContext
 from .feature_encoders import FlatFeatureEncoder, HierarchicalFeatureEncoder
 from .heads import InnerProductRating, PReLUProjection
+from .temporal_gate import TemporalGate, TGRUCell
+from .time_aware_attention import MultiHopMemoryReader, TimeAwareAttention
+from .time_lstm import TimeLSTMCell
 
 __all__ = [
     "AttentionGatedCell",
@@ -17,6 +20,11 @@ __all__ = [
     "HierarchicalFeatureEncoder",
     "InnerProductRating",
     "InteractingAttention",
+    "MultiHopMemoryReader",
     "PReLUProjection",
+    "TGRUCell",
     "TemporalAttentionGate",
+    "TemporalGate",
+    "TimeAwareAttention",
+    "TimeLSTMCell",
 ]

@@ -152,6 +152,7 @@ def main(argv=None) -> int:
                 f"{k} {v:.4f}" for k, v in means.items()))
         manifest.notes += significance(paper.label, per_user)
         manifest.notes += regime(paper.label, prepared, errors)
+        manifest.notes += ranked_users(paper.label, prepared, task, per_user)
     manifest.finish()
 
     def status_of(dataset, method, metric):
@@ -192,6 +193,20 @@ def regime(dataset: str, prepared, errors: dict) -> list[str]:
             notes.append(f"{dataset}: {name} RMSE on the {warm.sum():,} test ratings of users with "
                          f"training ratings: {value:.4f}")
     return notes
+
+
+def ranked_users(dataset: str, prepared, task: RatingTask, per_user: dict) -> list[str]:
+    """How many ranked users have no training rating, and every method's AUC over the others: methods
+    that score items by similarity to the user's training items (Item2Vec, MP2Vec) give such a user one
+    score for every item, which the pessimistic tie rule counts as AUC 0."""
+    users = task.auc_targets(prepared.data, "test")[0]
+    trained = users[np.isin(users, prepared.data.pairs("train")["user"])]
+    aucs = ", ".join(f"{m} {r['AUC'].reindex(trained).mean():.4f}" for m, r in per_user.items()
+                     if "AUC" in r)
+    return [f"{dataset}: {len(users) - len(trained)} of the {len(users)} ranked users have no training "
+            "rating; Item2Vec and MP2Vec, which score items by similarity to the user's training items, "
+            "give each of them the same score for every item, which the pessimistic tie rule counts as AUC "
+            f"0. AUC over the {len(trained)} ranked users with training ratings: {aucs}"]
 
 
 def significance(dataset: str, per_user: dict) -> list[str]:

@@ -1,0 +1,107 @@
+"""MTAM's temporal gate of a recurrent step and the T-GRU cell (MTAM, Eq. 4, 6-13)."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="seqrec")
+class TemporalGate(keras.layers.Layer):
+    """The temporal gate of a recurrent step, Eq. 10-12::
+
+        delta_s = tanh(log(t_s - t_{s-1} + 1) * W_delta + b_delta)            (10)
+        tau_s   = tanh([x_s, h_{s-1}] W_tau + b_tau)                            (11)
+        g_s     = sigmoid(delta_s * W_g_delta + tau_s * W_g_tau + b_g)          (12)
+
+    ``W_delta``, ``W_g_delta``, ``W_g_tau`` and the biases are vectors of size ``units`` (the paper's
+    1 x d), ``W_tau`` is (input + units) x units; ``*`` is element-wise. The gate mixes how long ago the
+    previous event was (temporal feature) with what the step is about (semantic feature).
+
+    Inputs: ``[x, h_prev, gap]`` with x [B, input_dim], h_prev [B, units] and gap [B] or [B, 1], the
+    time since the previous event (the caller's unit; the authors use hours). Output: g [B, units] in
+    (0, 1).
+    """
+
+    def __init__(self, units: int, kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def build(self, input_shape):
+        features = input_shape[0][-1] + self.units
+
+        def vector(name, init="glorot_uniform"):
+            return self.add_weight(shape=(self.units,), name=name, initializer=init,
+                                   regularizer=self.kernel_regularizer if init != "zeros" else None)
+
+        self.w_delta, self.b_delta = vector("w_delta", "random_normal"), vector("b_delta", "zeros")
+        self.w_tau = self.add_weight(shape=(features, self.units), name="w_tau",
+                                     initializer="glorot_uniform", regularizer=self.kernel_regularizer)
+        self.b_tau = vector("b_tau", "zeros")
+        self.w_g_delta = vector("w_g_delta", "random_normal")
+        self.w_g_tau = vector("w_g_tau", "random_normal")
+        self.b_g = vector("b_g", "zeros")
+
+    def call(self, inputs):
+        x, previous, gap = inputs
+        gap = ops.reshape(ops.cast(gap, x.dtype), (-1, 1))
+        delta = ops.tanh(ops.log(ops.maximum(gap, 0.0) + 1.0) * self.w_delta + self.b_delta)
+        tau = ops.tanh(ops.matmul(ops.concatenate([x, previous], axis=-1), self.w_tau) + self.b_tau)
+        return ops.sigmoid(delta * self.w_g_delta + tau * self.w_g_tau + self.b_g)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
+
+
+@keras.saving.register_keras_serializable(package="seqrec")
+class TGRUCell(keras.layers.Layer):
+    """T-GRU: a GRU whose memory of the past also passes a temporal gate (Eq. 6-9 with 13)::
+
+        z_s  = sigmoid([x_s, h_{s-1}] W_z + b_z)                                (6)
+        r_s  = sigmoid([x_s, h_{s-1}] W_r + b_r)                                (7)
+        h'_s = tanh([x_s, h_{s-1} * r_s] W_h + b_h)                              (8)
+        h_s  = z_s * g_s * h_{s-1} + (1 - z_s) * h'_s                           (13)
+
+    with g_s the `TemporalGate` of the step. MTAM's convention: ``z`` weighs the *previous* state. A gate
+    of 1 is the plain GRU of Eq. 9; a gate of 0 drops the past state.
+
+    The per-step input is ``[x_s ; gap_s]``: the features with the time since the previous event
+    appended as the last feature (a Keras RNN passes one tensor per step). Use inside
+    ``keras.layers.RNN``; masked steps keep the state.
+
+    Shapes: step input [B, input_dim + 1], state and output [B, units].
+    """
+
+    def __init__(self, units: int, kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.state_size = units
+        self.output_size = units
+        self.gate = TemporalGate(units, kernel_regularizer=self.kernel_regularizer, dtype=self.dtype_policy,
+                                 name="temporal_gate")
+
+    def build(self, input_shape):
+        features = input_shape[-1] - 1 + self.units
+        self.kernel = self.add_weight(shape=(features, 3 * self.units), name="kernel",
+                                      initializer="glorot_uniform", regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight(shape=(3 * self.units,), name="bias", initializer="zeros")
+        self.gate.build([(None, input_shape[-1] - 1), (None, self.units), (None, 1)])
+
+    def call(self, inputs, states):
+        previous = states[0] if isinstance(states, list | tuple) else states
+        x, gap = inputs[..., :-1], inputs[..., -1]
+        u = self.units
+        w_x, w_h = self.kernel[:-u], self.kernel[-u:]
+        zr = ops.sigmoid(ops.matmul(x, w_x[:, :2 * u]) + ops.matmul(previous, w_h[:, :2 * u])
+                         + self.bias[:2 * u])
+        z, r = zr[:, :u], zr[:, u:]
+        candidate = ops.tanh(ops.matmul(x, w_x[:, 2 * u:]) + ops.matmul(previous * r, w_h[:, 2 * u:])
+                             + self.bias[2 * u:])
+        g = self.gate([x, previous, gap])
+        state = z * g * previous + (1.0 - z) * candidate
+        return state, [state]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}

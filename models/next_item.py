@@ -1,0 +1,112 @@
+"""The base of next-item models: embeddings in, a user vector out, every item scored by a dot product.
+
+MTAM section 3.2 frames all of its models this way: items (and their category, a context feature
+added to the item embedding) are embedded, an encoder turns the history into a user representation
+``p``, and every item is scored by ``p Q^T`` with the item embedding matrix ``Q`` (Eq. 2), trained with
+the softmax cross-entropy over all items (Eq. 3). Subclasses implement `NextItemModel.encode`.
+
+**Two modes, one set of weights.** With ``all_positions=False`` a batch is a prefix per example
+(`seqrec.datasets.pipelines.next_item_dataset`, left-padded: the latest event is last) and the model
+returns logits [B, n_items] for the next item after it. With ``all_positions=True`` a batch is a window
+of consecutive events (`sequence_dataset`, right-padded) and the model returns logits [B, L, n_items],
+one prediction after every position, from one pass over the window (causal encoders only look back).
+A model trained in one mode can be evaluated in the other by copying its weights (`with_mode`).
+
+**Time.** Models read time differences in hours (the MTAM authors' unit), computed from the
+pipeline's float32 second differences, never from raw unix times: ``gaps`` (since the previous event)
+and ``ages`` (before the target) in prefix mode, ``gaps`` and ``target_gaps`` (each event to the next)
+in window mode. `NextItemModel.times` turns either into times relative to a per-row origin.
+"""
+
+import keras
+from keras import ops
+
+HOUR = 3600.0
+
+
+@keras.saving.register_keras_serializable(package="seqrec")
+class NextItemModel(keras.Model):
+    """Base class: embeddings, the output layer, the two modes and the time bookkeeping.
+
+    Inputs (dict): ``items`` int [B, L], ``mask`` bool [B, L], ``gaps`` float [B, L] and either
+    ``ages`` [B, L] (prefix mode) or ``target_gaps`` [B, L] (window mode); ``categories`` int [B, L]
+    when ``n_categories > 0``.
+
+    Args:
+      n_items, n_categories: vocabulary sizes including the padding index 0 (0: no categories).
+      dim: embedding and hidden size (MTAM 6.2: 128).
+      dropout: on the embedded inputs and the user vector, training only (MTAM 6.2: 0.5).
+      l2: L2 weight on the embeddings (MTAM 6.2: 1e-5).
+      all_positions: window mode (see the module docstring).
+    """
+
+    def __init__(self, n_items: int, n_categories: int = 0, dim: int = 128, dropout: float = 0.5,
+                 l2: float = 1e-5, all_positions: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.base_config = {"n_items": n_items, "n_categories": n_categories, "dim": dim,
+                            "dropout": dropout, "l2": l2, "all_positions": all_positions}
+        self.n_items, self.n_categories, self.dim = n_items, n_categories, dim
+        self.all_positions = all_positions
+        self.regularizer = keras.regularizers.L2(l2) if l2 else None
+        self.item_embedding = keras.layers.Embedding(n_items, dim, embeddings_regularizer=self.regularizer,
+                                                     name="item_embedding")
+        self.category_embedding = (keras.layers.Embedding(n_categories, dim, name="category_embedding",
+                                                          embeddings_regularizer=self.regularizer)
+                                   if n_categories else None)
+        self.dropout = keras.layers.Dropout(dropout)
+
+    def embed(self, inputs, training=False):
+        """Behaviour embeddings b' [B, L, dim]: the item's plus, if any, its category's."""
+        x = self.item_embedding(inputs["items"])
+        if self.category_embedding is not None:
+            x = x + self.category_embedding(inputs["categories"])
+        return self.dropout(x, training=training)
+
+    def times(self, inputs):
+        """``(event_times [B, L], query_times [B, Lq], gaps [B, L])`` in hours, relative to a per-row
+        origin: each event's time, the time of the prediction made after it (Lq = L in window mode,
+        one query at the target's time otherwise), and the time since the previous event."""
+        gaps = ops.cast(inputs["gaps"], "float32") / HOUR
+        if self.all_positions:
+            mask = ops.cast(inputs["mask"], "float32")
+            event = ops.cumsum(gaps * mask, axis=1) - gaps[:, :1] * mask[:, :1]
+            query = event + ops.cast(inputs["target_gaps"], "float32") / HOUR
+            return event, query, gaps
+        event = -ops.cast(inputs["ages"], "float32") / HOUR  # the target is at time 0
+        return event, ops.zeros_like(event[:, -1:]), gaps
+
+    def causal_mask(self, mask, window: int | None = None):
+        """Which events each query may read, [B, Lq, L]: the events up to the query's position (and at
+        most ``window`` of the latest of them) in window mode; every valid event of the prefix (again
+        at most the latest ``window``) otherwise."""
+        mask = ops.cast(mask, "bool")
+        length = ops.shape(mask)[1]
+        positions = ops.arange(length)
+        if self.all_positions:
+            allowed = positions[None, :] <= positions[:, None]
+            if window is not None:
+                allowed = allowed & (positions[None, :] > positions[:, None] - window)
+            return ops.expand_dims(allowed, 0) & ops.expand_dims(mask, 1)
+        if window is not None:
+            mask = mask & (positions >= length - window)[None, :]
+        return ops.expand_dims(mask, 1)
+
+    def encode(self, inputs, x, training=False):
+        """User vectors [B, Lq, dim] (Lq = L in window mode, 1 otherwise) from embeddings x."""
+        raise NotImplementedError
+
+    def call(self, inputs, training=False):
+        x = self.embed(inputs, training)
+        users = self.dropout(self.encode(inputs, x, training), training=training)
+        logits = ops.einsum("bqd,nd->bqn", users, self.item_embedding.embeddings)
+        return logits if self.all_positions else logits[:, 0]
+
+    def with_mode(self, all_positions: bool, batch: dict) -> "NextItemModel":
+        """A copy in the other mode holding equal weights, built on ``batch`` (a batch of that mode)."""
+        other = self.__class__.from_config({**self.get_config(), "all_positions": all_positions})
+        other(batch)
+        other.set_weights(self.get_weights())
+        return other
+
+    def get_config(self):
+        return {**super().get_config(), **self.base_config}

@@ -1,0 +1,80 @@
+"""MTAM: one pass over a window equals the per-prefix computation; variants, reload, training."""
+
+import keras
+import numpy as np
+import pytest
+
+from seqrec.datasets import protocols as P
+from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.models.mtam import MTAM
+
+L = 12
+
+
+@pytest.fixture(scope="module")
+def data():
+    from seqrec.datasets.synthetic import SyntheticSpec, generate
+
+    events, _, _ = generate(SyntheticSpec(n_users=20, n_items=40, min_length=5, max_length=L + 1, seed=3))
+    return SequenceData.encode(P.leave_last_out(events))
+
+
+def categories(x, n=5):
+    return {**x, "categories": (x["items"] % n) * (x["items"] > 0)}
+
+
+VARIANTS = [("tgru", "behaviours", True), ("gru", "states", False), ("tseqrec", "behaviours", True)]
+
+
+@pytest.mark.parametrize(("unit", "memory", "time_aware"), VARIANTS)
+def test_one_pass_equals_per_prefix_within_the_maximum_length(data, unit, memory, time_aware):
+    """Every user has at most L + 1 events, so one window covers the whole sequence."""
+    table = data.history_tables(("train", "valid", "test"))[0]
+    windows = next(iter(sequence_dataset(table, max_len=L, batch_size=100)))
+    windows = categories({k: v.numpy() for k, v in windows.items()})
+    one_pass = MTAM(data.items.size, 5, dim=8, hops=2, memory_len=L, unit=unit, memory=memory,
+                    time_aware=time_aware, all_positions=True)
+    all_logits = one_pass(windows).numpy()
+    prefix_model = None
+    for k in np.flatnonzero(windows["mask"].sum(1) > 0)[:8]:
+        user = windows["user"][k]
+        start = table.offsets[user]
+        for j in np.flatnonzero(windows["mask"][k]):
+            target = start + j + 1  # the event after position j
+            batch = next(iter(next_item_dataset(table, np.array([target]), max_len=L, batch_size=1)))
+            batch = categories({key: v.numpy() for key, v in batch.items()})
+            if prefix_model is None:
+                prefix_model = one_pass.with_mode(False, batch)
+            np.testing.assert_allclose(prefix_model(batch).numpy()[0], all_logits[k, j], rtol=2e-4,
+                                       atol=2e-5)
+
+
+def test_mtam_trains_and_reloads(data, tmp_path):
+    keras.utils.set_random_seed(0)
+    ds = next_item_dataset(data.by_user, data.targets("train"), max_len=L, batch_size=64, label="target")
+    ds = ds.map(lambda x, y: (categories({k: x[k] for k in ("items", "mask", "gaps", "ages")}), y))
+    model = MTAM(data.items.size, 5, dim=16, hops=2, memory_len=L, dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(ds, epochs=3, verbose=0, shuffle=False)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    x, _ = next(iter(ds))
+    model.save(tmp_path / "mtam.keras")
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "mtam.keras")(x).numpy(), model(x).numpy(),
+                               rtol=1e-5)
+    weights = model.attention(x)
+    assert len(weights) == 2 and weights[0].shape == (x["items"].shape[0], 1, L)
+    assert np.allclose(np.asarray(weights[0]).sum(-1)[x["mask"].numpy().any(1)], 1.0, atol=1e-5)
+
+
+def test_zero_hops_is_the_t_gru_alone(data):
+    ds = next_item_dataset(data.by_user, data.targets("test"), max_len=L, batch_size=16)
+    x = categories({k: v.numpy() for k, v in next(iter(ds)).items()})
+    model = MTAM(data.items.size, 5, dim=8, hops=0)
+    x_emb = model.embed(x)
+    event_times, _, gaps = model.times(x)
+    from seqrec.models.mtam import recurrent_inputs
+
+    states = model.rnn(recurrent_inputs("tgru", x_emb, event_times, gaps, x["mask"]), mask=x["mask"])
+    expected = np.asarray(states[:, -1]) @ model.item_embedding.embeddings.numpy().T
+    np.testing.assert_allclose(model(x).numpy(), expected, rtol=1e-5, atol=1e-6)
