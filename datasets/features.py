@@ -65,3 +65,26 @@ def encode_item_features(items: pd.DataFrame, vocab: Vocabulary, structure: str)
     parents = np.array([index.get(n.rpartition(SEPARATOR)[0], 0) if k else 0
                         for k, n in enumerate(names)], np.int32)
     return ItemFeatures("hierarchy", names, matrix, parents)
+
+
+def item_categories(items: pd.DataFrame | None, vocab: Vocabulary,
+                    structure: str) -> tuple[np.ndarray, np.ndarray]:
+    """One category per item, for models that embed "the category of the item" (MTAM 5.1, ATRank):
+    ``(ids int32 [n_items], names [n_categories])`` with id 0 "none" (the padding item, items without
+    features, or no ``items`` table).
+
+    The category is the item's first listed feature for a flat structure (MovieLens: its first genre,
+    in the order the release lists them) and the leaf of its path for a hierarchy (Amazon: the most
+    specific category, as the ATRank/MTAM authors' code takes the last element of the path; the node
+    is named by its whole path).
+    """
+    if items is None or structure not in ("flat", "hierarchy"):
+        return np.zeros(vocab.size, np.int32), np.array(["<none>"], dtype=object)
+    features = items["features"].reindex(vocab.tokens[1:])
+    picked = [(SEPARATOR.join(fs) if structure == "hierarchy" else fs[0])
+              if isinstance(fs, tuple | list) and len(fs) else None for fs in features]
+    names = np.array(["<none>", *sorted({c for c in picked if c is not None})], dtype=object)
+    index = {name: k for k, name in enumerate(names)}
+    ids = np.zeros(vocab.size, np.int32)
+    ids[1:] = [index[c] if c is not None else 0 for c in picked]
+    return ids, names

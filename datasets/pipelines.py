@@ -12,8 +12,10 @@ first), ``ages`` (seconds between a history event and the target's time) and ``t
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
+from .interactions import Interactions
 from .negatives import NegativeSampler
 from .protocols import Split
 from .sequences import SequenceTable, Vocabulary, gather_windows
@@ -31,6 +33,8 @@ class SequenceData:
       users, items: vocabularies fitted on every event of the split (index 0 = padding).
       by_user: all events grouped by user (values = item indices), in event order.
       parts: the part of each ``by_user`` position: 0 train, 1 valid, 2 test.
+      item_info, feature_structure: the dataset's item table (`Interactions.items`: titles, features)
+        and how its features are organised, when encoded with the `Interactions`.
     """
 
     split: Split
@@ -38,15 +42,20 @@ class SequenceData:
     items: Vocabulary
     by_user: SequenceTable
     parts: np.ndarray
+    item_info: pd.DataFrame | None = None
+    feature_structure: str = "none"
 
     @classmethod
-    def encode(cls, split: Split) -> "SequenceData":
+    def encode(cls, split: Split, interactions: Interactions | None = None) -> "SequenceData":
         events = split.events()
         users, items = Vocabulary.fit(events["user"]), Vocabulary.fit(events["item"])
         by_user = SequenceTable.build(users.encode(events["user"]), items.encode(events["item"]),
                                       events["timestamp"], events["rating"], n_groups=users.size)
         parts = events["part"].map({p: i for i, p in enumerate(PARTS)}).to_numpy()[by_user.rows]
-        return cls(split, users, items, by_user, parts.astype(np.int8))
+        if interactions is None:
+            return cls(split, users, items, by_user, parts.astype(np.int8))
+        return cls(split, users, items, by_user, parts.astype(np.int8), interactions.items,
+                   interactions.feature_structure)
 
     def targets(self, part: str, min_history: int = 1) -> np.ndarray:
         """Positions in ``by_user`` of the ``part`` events that have at least ``min_history`` earlier

@@ -344,14 +344,16 @@ def dmran(events: pd.DataFrame) -> Split:
     return split
 
 
-def mtam(events: pd.DataFrame) -> Split:
+def mtam(events: pd.DataFrame, min_user: int = 10, min_item: int = 30) -> Split:
     """MTAM (section 6.1): "We filter the users whose behavior lengths are less than 10 and items that
     appear less than 30 times" (iterated to a fixed point, so both hold in the output), then
-    leave-last-out with the second-to-last behaviour as validation target."""
+    leave-last-out with the second-to-last behaviour as validation target. Other thresholds are for
+    small test data only."""
     reports: list[StepReport] = []
-    events = filter_min_counts(events, 10, 30, iterate=True, reports=reports)
+    events = filter_min_counts(events, min_user, min_item, iterate=True, reports=reports)
     split = leave_last_out(events, 3, reports=reports)
-    split.protocol = "mtam(min user 10, min item 30, leave-last-out with validation item)"
+    split.protocol = (f"mtam(min user {min_user}, min item {min_item}, leave-last-out with validation "
+                      "item)")
     return split
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import tensorflow_datasets as tfds
 
-from . import amazon, locations, movielens, netflix, synthetic
+from . import amazon, amazon2018, locations, movielens, netflix, synthetic, tianchi, yoochoose
 from .errors import DatasetNotFoundError
 from .interactions import Interactions
 from .records import read_item_records
@@ -115,6 +115,52 @@ def _amazon_spec(category: amazon.Category) -> DatasetSpec:
     )
 
 
+def _amazon2018_spec(category: amazon2018.Category) -> DatasetSpec:
+    return DatasetSpec(
+        name=f"amazon-2018-{category.config}",
+        summary=f"Amazon 2018 {category.title}: 5-core reviews (or ratings only), timestamps, titles, "
+                "category paths",
+        files=(f"{category.reviews_file} (5-core reviews; or {category.reviews_files[1]}, or the "
+               f"ratings-only {category.ratings_file})",
+               f"{category.meta_file} (optional: titles, category paths)"),
+        make_builder=lambda source, tfds_dir: amazon2018.Amazon2018(
+            config=category.config, source=source, data_dir=tfds_dir),
+        locate=lambda folder: amazon2018.locate(category, folder),
+        url=category.reviews_url,
+        feature_structure="hierarchy",
+        note=f"The download also fetches {category.meta_url}; the sha256 of each downloaded file is "
+             f"logged. The ratings-only {category.ratings_url} is not downloaded: put it in the folder "
+             "yourself to use it instead of the 5-core reviews.",
+    )
+
+
+def _yoochoose_spec() -> DatasetSpec:
+    return DatasetSpec(
+        name="yoochoose-clicks",
+        summary="YOOCHOOSE clicks (RecSys Challenge 2015): sessions as users, implicit, item categories",
+        files=(f"{yoochoose.CLICKS_FILE} (or one yoochoose-clicks*.dat)",),
+        make_builder=lambda source, tfds_dir: yoochoose.Yoochoose(source=source, data_dir=tfds_dir),
+        locate=yoochoose.locate,
+        feature_structure="flat",
+        note="The RecSys Challenge 2015 site no longer serves the data (CC BY-NC-ND 4.0, YOOCHOOSE GmbH), "
+             "so there is no download: extract yoochoose-clicks.dat from your copy of yoochoose-data.7z.",
+    )
+
+
+def _tianchi_spec() -> DatasetSpec:
+    return DatasetSpec(
+        name="tianchi-mobile",
+        summary="Tianchi mobile (Alibaba, Ali Mobile in MTAM): clicks, collects, carts, buys; categories",
+        files=(f"{tianchi.USER_FILES[0]} (or {tianchi.USER_FILES[1]})",
+               f"{tianchi.ITEM_FILES[0]} (optional; or {tianchi.ITEM_FILES[1]})"),
+        make_builder=lambda source, tfds_dir: tianchi.TianchiMobile(source=source, data_dir=tfds_dir),
+        locate=tianchi.locate,
+        feature_structure="flat",
+        note=f"Alibaba distributes the data only to logged-in Tianchi users ({tianchi.HOMEPAGE}), so "
+             "there is no download: use your own copy.",
+    )
+
+
 def _synthetic_spec(preset: str) -> DatasetSpec:
     return DatasetSpec(
         name=f"synthetic-{preset}",
@@ -131,6 +177,10 @@ for _release in movielens.RELEASES.values():
 register(_netflix_spec())
 for _category in amazon.CATEGORIES.values():
     register(_amazon_spec(_category))
+for _category2018 in amazon2018.CATEGORIES.values():
+    register(_amazon2018_spec(_category2018))
+register(_yoochoose_spec())
+register(_tianchi_spec())
 for _preset in synthetic.PRESETS:
     register(_synthetic_spec(_preset))
 

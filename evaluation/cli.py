@@ -44,12 +44,16 @@ class Progress:
         self.bar.update(1)
 
 
-def start(doc: str, stem: str, profiles: dict, default_out: str | Path, argv=None):
+def start(doc: str, stem: str, profiles: dict, default_out: str | Path, argv=None, options=None):
     """Parse a reproduce script's arguments and open its run: returns ``(args, profile, manifest)``,
-    the manifest already noting everything the profile scales down (``profile.scaled``)."""
+    the manifest already noting everything the profile scales down (``profile.scaled``).
+    ``options(parser)`` adds a script's own arguments."""
     from .manifest import Manifest
 
-    args = parser(doc.split("\n\n")[0], default_out).parse_args(argv)
+    p = parser(doc.split("\n\n")[0], default_out)
+    if options is not None:
+        options(p)
+    args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     profile = profiles[args.profile]
     manifest = Manifest(script=f"reproduce/{stem}.py", profile=args.profile, seed=args.seed)

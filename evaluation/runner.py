@@ -6,7 +6,8 @@ evaluates once on the test part, returning per-row and per-user results.
 
 A method is anything with ``name``, ``hyperparameters``, ``fit(data, task, context) -> dict`` and
 ``scores(batch) -> [batch, n_items]``: Keras models (`KerasNextItem`) and classical baselines
-(`Popularity`, and the papers' baselines in `seqrec.models`) plug into the same evaluator.
+(`Popularity`, `PersonalPopularity`, and the papers' baselines in `seqrec.models` through
+`FactorModel`) plug into the same evaluator.
 """
 
 import dataclasses
@@ -21,7 +22,8 @@ import pandas as pd
 import tensorflow as tf
 
 from seqrec.datasets import Interactions, load
-from seqrec.datasets.pipelines import SequenceData
+from seqrec.datasets.negatives import NegativeSampler
+from seqrec.datasets.pipelines import SequenceData, sequence_dataset
 from seqrec.datasets.protocols import Split
 
 from .ranking import RankingResult
@@ -72,6 +74,8 @@ class ValidationMetric(keras.callbacks.Callback):
         self.task, self.method, self.data, self.metric = task, method, data, metric
 
     def on_epoch_end(self, epoch, logs=None):
+        if hasattr(self.method, "sync"):
+            self.method.sync()
         value = self.task.evaluate(self.method, self.data, "valid").mean()[self.metric]
         if logs is not None:
             logs[f"val_{self.metric}"] = value
@@ -92,29 +96,76 @@ class KerasNextItem:
 
     Args:
       name: the method's name in tables.
-      build: ``(n_items, n_users) -> keras.Model`` taking a dict of named inputs (keys of the
+      build: ``(data: SequenceData) -> keras.Model`` taking a dict of named inputs (keys of the
         pipeline's batches, e.g. ``items``, ``mask``, ``gaps``, ``user``) and returning logits
-        [batch, n_items].
+        [batch, n_items]; a functional model's input names or a `seqrec.models.next_item.NextItemModel`'s
+        ``input_keys`` say which keys it reads.
       epochs, learning_rate, patience: training; early stopping restores the epoch with the best
         validation ``task.monitor``.
+      windows: train in window mode (a `NextItemModel` built with ``all_positions=True``): each user's
+        training sequence is cut into consecutive chunks of ``task.max_len`` events and one pass over a
+        chunk predicts the event after every position (`seqrec.datasets.pipelines.sequence_dataset`),
+        ``window_batch`` chunks per batch (default: ``task.batch_size // task.max_len``, so that a batch
+        holds about as many targets as a batch of prefixes and an epoch takes as many optimiser steps),
+        padded positions weighted 0. The prediction after position j
+        of a chunk reads the chunk's events up to j: exactly the prefix "every event up to j, truncated
+        to the latest ``max_len``" while a user's training sequence fits in one chunk, and a shorter
+        history in later chunks of longer sequences. Validation and test use a prefix-mode copy with the
+        same weights (`NextItemModel.with_mode`), so evaluation is always the exact per-prefix one.
+      decay: ``(steps, rate)``: the learning rate is multiplied by ``rate`` every ``steps`` steps
+        (staircase; MTAM 6.2: (100, 0.995)).
+      clipnorm: clip each gradient's norm (the MTAM authors' code: 1.0).
     """
 
-    def __init__(self, name: str, build: Callable[[int, int], keras.Model], epochs: int = 10,
+    def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], epochs: int = 10,
                  learning_rate: float = 1e-3, patience: int = 2, jit_compile: bool = True,
-                 hyperparameters: dict | None = None):
+                 hyperparameters: dict | None = None, windows: bool = False, window_batch: int | None = None,
+                 decay: tuple[int, float] | None = None, clipnorm: float | None = None):
         self.name, self.build = name, build
         self.epochs, self.learning_rate, self.patience = epochs, learning_rate, patience
-        self.jit_compile = jit_compile
-        self.hyperparameters = {"epochs": epochs, "learning_rate": learning_rate,
-                                "patience": patience, **(hyperparameters or {})}
+        self.jit_compile, self.windows, self.window_batch = jit_compile, windows, window_batch
+        self.decay, self.clipnorm = decay, clipnorm
+        self.hyperparameters = {"epochs": epochs, "learning_rate": learning_rate, "patience": patience,
+                                "training": "window mode, one pass per chunk of the sequence" if windows
+                                else "prefix mode, one example per training prefix",
+                                **({"lr_decay": list(decay)} if decay else {}),
+                                **({"clipnorm": clipnorm} if clipnorm else {}), **(hyperparameters or {})}
+
+    def _optimizer(self) -> keras.optimizers.Optimizer:
+        rate = self.learning_rate
+        if self.decay is not None:
+            rate = keras.optimizers.schedules.ExponentialDecay(rate, self.decay[0], self.decay[1],
+                                                               staircase=True)
+        return keras.optimizers.Adam(rate, clipnorm=self.clipnorm)
+
+    def _train_dataset(self, data: SequenceData, task: NextItemTask, seed: int) -> tf.data.Dataset:
+        if not self.windows:
+            return task.train_dataset(data, seed, self.keys)
+        table = data.history_tables(("train",))[0]
+        keys = self.keys
+        chunks = self.window_batch or max(1, task.batch_size // task.max_len)
+        self.hyperparameters["window_batch"] = chunks
+        ds = sequence_dataset(table, max_len=task.max_len, batch_size=chunks, shuffle=True, seed=seed)
+        return ds.map(lambda x: ({k: x[k] for k in keys}, x["targets"], tf.cast(x["mask"], tf.float32)))
 
     def fit(self, data: SequenceData, task: NextItemTask, context: RunContext) -> dict:
-        self.model = self.build(data.items.size, data.users.size)
-        keys = list(self.model.input.keys()) if isinstance(self.model.input, dict) else None
-        if keys is None:
+        self.model = self.build(data)
+        if isinstance(getattr(self.model, "input_keys", None), tuple):
+            keys = list(self.model.input_keys)
+        elif isinstance(getattr(self.model, "input", None), dict):
+            keys = list(self.model.input.keys())
+        else:
             raise TypeError(f"{self.name}: the model must take a dict of named inputs")
         self.keys = keys
-        self.model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
+        self.eval_model = self.model
+        if self.windows:
+            batch = next(iter(task.eval_dataset(data, "valid")))
+            self.eval_model = self.model.with_mode(False, batch)
+            self.eval_keys = list(self.eval_model.input_keys)
+        else:
+            self.eval_keys = keys
+        self._predict = tf.function(lambda x: self.eval_model(x, training=False), reduce_retracing=True)
+        self.model.compile(optimizer=self._optimizer(),
                            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                            jit_compile=self.jit_compile)
         monitor = f"val_{task.monitor}"
@@ -126,15 +177,61 @@ class KerasNextItem:
             callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
             log_hyperparameters(logdir, {"method": self.name, "seed": context.seed,
                                          **self.hyperparameters})
-        history = self.model.fit(task.train_dataset(data, context.seed, keys), epochs=self.epochs,
+        history = self.model.fit(self._train_dataset(data, task, context.seed), epochs=self.epochs,
                                  callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        self.sync()
         scores = history.history[monitor]
         return {"epochs_run": len(scores), "best_epoch": int(np.argmax(scores)) + 1,
                 f"best_{monitor}": float(np.max(scores)),
                 "train_loss": [round(float(v), 5) for v in history.history["loss"]]}
 
+    def sync(self) -> None:
+        """Copy the trained weights into the evaluation copy (window mode)."""
+        if self.eval_model is not self.model:
+            self.eval_model.set_weights(self.model.get_weights())
+
     def scores(self, batch: dict) -> tf.Tensor:
-        return self.model({k: batch[k] for k in self.keys}, training=False)
+        return self._predict({k: batch[k] for k in self.eval_keys})
+
+
+class PersonalPopularity:
+    """P-Pop: items ranked by how often the user interacted with them in the history the models see
+    (the latest ``task.max_len`` events before the target), ties broken by training popularity (TopPop)."""
+
+    name = "P-Pop"
+    hyperparameters: dict = {}
+
+    def fit(self, data: SequenceData, task, context: RunContext) -> dict:
+        self.top_pop = Popularity()
+        self.top_pop.fit(data, task, context)
+        self.n_items = data.items.size
+        self.tie_break = self.top_pop.counts / (tf.reduce_sum(self.top_pop.counts) + 1.0)
+        return {}
+
+    def scores(self, batch: dict) -> tf.Tensor:
+        own = tf.math.bincount(batch["items"], weights=tf.cast(batch["mask"], tf.float32),
+                               minlength=self.n_items, maxlength=self.n_items, axis=-1)
+        return own + self.tie_break[None, :]
+
+
+class FactorModel:
+    """A classical factor model of `seqrec.models` (e.g. BPR-MF) as a next-item method: trained on the
+    training (user, item) pairs, early-stopped on the validation pairs, and scoring every item by the
+    user's factors alone (no sequence)."""
+
+    def __init__(self, name: str, factory: Callable, **kwargs):
+        self.name, self.factory, self.kwargs = name, factory, kwargs
+        self.hyperparameters = dict(kwargs)
+
+    def fit(self, data: SequenceData, task, context: RunContext) -> dict:
+        self.model = self.factory(data.users.size, data.items.size, seed=context.seed, **self.kwargs)
+        train, valid = data.pairs("train"), data.pairs("valid")
+        sampler = NegativeSampler(train["user"], train["item"], data.items.size)
+        return self.model.fit(train, valid if len(valid["user"]) else None, negative_sampler=sampler,
+                              verbose=context.verbose) or {}
+
+    def scores(self, batch: dict) -> tf.Tensor:
+        return tf.constant(self.model.score_all(np.asarray(batch["user"])))
 
 
 @dataclasses.dataclass
@@ -171,7 +268,7 @@ def run_dataset(name: str, protocol: Callable[[pd.DataFrame], Split], task, meth
     """Load ``name``, apply ``protocol``, then fit and evaluate every method with the same seed."""
     interactions = load(name, data_dir=data_dir)
     split = protocol(interactions.events)
-    data = SequenceData.encode(split)
+    data = SequenceData.encode(split, interactions)
     run = DatasetRun(name, interactions, split, data, task.describe())
     for method in methods:
         set_seed(seed, deterministic)

@@ -146,6 +146,8 @@ class MultiHopMemoryReader(keras.layers.Layer):
 
     def build(self, input_shape):
         dim = input_shape[1][-1]
+        if not self.hops:  # nothing to read with: no weights
+            return
 
         def matrix(name):
             return self.add_weight(shape=(dim, dim), name=name, initializer="glorot_uniform",
@@ -161,6 +163,8 @@ class MultiHopMemoryReader(keras.layers.Layer):
         if isinstance(mask, list | tuple):
             mask = None
         single = len(intent.shape) == 2
+        if not self.hops:
+            return (intent, []) if return_attention else intent
         c = ops.expand_dims(intent, 1) if single else intent
         query_times = ops.expand_dims(query_times, 1) if single else query_times
         keys, values = ops.matmul(memory, self.w_k), ops.matmul(memory, self.w_v)

@@ -29,8 +29,12 @@ class NextItemModel(keras.Model):
     """Base class: embeddings, the output layer, the two modes and the time bookkeeping.
 
     Inputs (dict): ``items`` int [B, L], ``mask`` bool [B, L], ``gaps`` float [B, L] and either
-    ``ages`` [B, L] (prefix mode) or ``target_gaps`` [B, L] (window mode); ``categories`` int [B, L]
-    when ``n_categories > 0``.
+    ``ages`` [B, L] (prefix mode) or ``target_gaps`` [B, L] (window mode).
+
+    **Categories.** With ``n_categories > 0`` each item's category (one per item, MTAM 5.1: "the
+    category of the item as context feature") is looked up in the non-trainable table
+    ``item_category`` [n_items] (set it with `set_item_categories`; it is saved with the weights), and
+    its embedding is added to the item's.
 
     Args:
       n_items, n_categories: vocabulary sizes including the padding index 0 (0: no categories).
@@ -53,14 +57,45 @@ class NextItemModel(keras.Model):
         self.category_embedding = (keras.layers.Embedding(n_categories, dim, name="category_embedding",
                                                           embeddings_regularizer=self.regularizer)
                                    if n_categories else None)
+        self.item_category = (self.add_weight(shape=(n_items,), dtype="int32", initializer="zeros",
+                                              trainable=False, name="item_category")
+                              if n_categories else None)
         self.dropout = keras.layers.Dropout(dropout)
+
+    @classmethod
+    def for_data(cls, data, categories: bool = True, **kwargs) -> "NextItemModel":
+        """A model sized for ``data`` (a `seqrec.datasets.pipelines.SequenceData`), with each item's
+        category (`seqrec.datasets.features.item_categories`) unless ``categories=False`` or the data
+        has no item features."""
+        from seqrec.datasets.features import item_categories
+
+        ids, names = item_categories(data.item_info, data.items, data.feature_structure)
+        n_categories = len(names) if categories and len(names) > 1 else 0
+        model = cls(data.items.size, n_categories, **kwargs)
+        if n_categories:
+            model.set_item_categories(ids)
+        return model
+
+    @property
+    def input_keys(self) -> tuple[str, ...]:
+        """The batch keys the model reads."""
+        return ("items", "mask", "gaps", "target_gaps" if self.all_positions else "ages")
 
     def embed(self, inputs, training=False):
         """Behaviour embeddings b' [B, L, dim]: the item's plus, if any, its category's."""
         x = self.item_embedding(inputs["items"])
         if self.category_embedding is not None:
-            x = x + self.category_embedding(inputs["categories"])
+            x = x + self.category_embedding(ops.take(self.item_category, inputs["items"], axis=0))
         return self.dropout(x, training=training)
+
+    def set_item_categories(self, categories) -> None:
+        """Set each item's category index, int [n_items] in 0..n_categories-1 (0: none)."""
+        categories = ops.convert_to_numpy(categories).astype("int32")
+        if categories.shape != (self.n_items,) or categories.min() < 0 or \
+                categories.max() >= self.n_categories:
+            raise ValueError(f"item categories must be {self.n_items} indices in 0..{self.n_categories - 1}, "
+                             f"got shape {categories.shape}")
+        self.item_category.assign(categories)
 
     def times(self, inputs):
         """``(event_times [B, L], query_times [B, Lq], gaps [B, L])`` in hours, relative to a per-row
@@ -95,6 +130,18 @@ class NextItemModel(keras.Model):
         """User vectors [B, Lq, dim] (Lq = L in window mode, 1 otherwise) from embeddings x."""
         raise NotImplementedError
 
+    def dummy_batch(self, length: int) -> dict:
+        """A batch of one example of ``length`` events of this model's mode, to create its weights."""
+        return {"items": ops.ones((1, length), "int32"), "mask": ops.ones((1, length), "bool"),
+                "gaps": ops.zeros((1, length)),
+                ("target_gaps" if self.all_positions else "ages"): ops.zeros((1, length))}
+
+    def build(self, input_shape):
+        """Create every weight by calling the model on a dummy batch of the input's length, so that a
+        ``.keras`` file rebuilds the model before loading its weights."""
+        self.call(self.dummy_batch(input_shape["items"][1] or 1))
+        self.built = True
+
     def call(self, inputs, training=False):
         x = self.embed(inputs, training)
         users = self.dropout(self.encode(inputs, x, training), training=training)
@@ -103,6 +150,9 @@ class NextItemModel(keras.Model):
 
     def with_mode(self, all_positions: bool, batch: dict) -> "NextItemModel":
         """A copy in the other mode holding equal weights, built on ``batch`` (a batch of that mode)."""
+        length = ops.shape(batch["items"])[1]
+        if not self.built:
+            self(self.dummy_batch(length))
         other = self.__class__.from_config({**self.get_config(), "all_positions": all_positions})
         other(batch)
         other.set_weights(self.get_weights())

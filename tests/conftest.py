@@ -17,6 +17,10 @@ SHARED_FOLDERS = {
     "movielens-latest-small": "movielens-latest-small",
     "netflix-prize": "netflix-prize-sample",
     "amazon-2014-electronics": "amazon-2014-electronics-ratings-head",
+    "amazon-2018-fashion": "amazon-2018-fashion-5core",
+    "amazon-2018-magazine-subscriptions": "amazon-2018-magazine-ratings-sample",
+    "yoochoose-clicks": "yoochoose",
+    "tianchi-mobile": "tianchi-mobile",
 }
 
 

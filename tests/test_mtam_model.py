@@ -19,8 +19,11 @@ def data():
     return SequenceData.encode(P.leave_last_out(events))
 
 
-def categories(x, n=5):
-    return {**x, "categories": (x["items"] % n) * (x["items"] > 0)}
+def with_categories(model, n=5):
+    """Give item i the category i % n (0, "none", for the padding item)."""
+    ids = np.arange(model.n_items)
+    model.set_item_categories((ids % n) * (ids > 0))
+    return model
 
 
 VARIANTS = [("tgru", "behaviours", True), ("gru", "states", False), ("tseqrec", "behaviours", True)]
@@ -31,9 +34,9 @@ def test_one_pass_equals_per_prefix_within_the_maximum_length(data, unit, memory
     """Every user has at most L + 1 events, so one window covers the whole sequence."""
     table = data.history_tables(("train", "valid", "test"))[0]
     windows = next(iter(sequence_dataset(table, max_len=L, batch_size=100)))
-    windows = categories({k: v.numpy() for k, v in windows.items()})
-    one_pass = MTAM(data.items.size, 5, dim=8, hops=2, memory_len=L, unit=unit, memory=memory,
-                    time_aware=time_aware, all_positions=True)
+    windows = {k: v.numpy() for k, v in windows.items()}
+    one_pass = with_categories(MTAM(data.items.size, 5, dim=8, hops=2, memory_len=L, unit=unit,
+                                    memory=memory, time_aware=time_aware, all_positions=True))
     all_logits = one_pass(windows).numpy()
     prefix_model = None
     for k in np.flatnonzero(windows["mask"].sum(1) > 0)[:8]:
@@ -42,7 +45,7 @@ def test_one_pass_equals_per_prefix_within_the_maximum_length(data, unit, memory
         for j in np.flatnonzero(windows["mask"][k]):
             target = start + j + 1  # the event after position j
             batch = next(iter(next_item_dataset(table, np.array([target]), max_len=L, batch_size=1)))
-            batch = categories({key: v.numpy() for key, v in batch.items()})
+            batch = {key: v.numpy() for key, v in batch.items()}
             if prefix_model is None:
                 prefix_model = one_pass.with_mode(False, batch)
             np.testing.assert_allclose(prefix_model(batch).numpy()[0], all_logits[k, j], rtol=2e-4,
@@ -52,8 +55,8 @@ def test_one_pass_equals_per_prefix_within_the_maximum_length(data, unit, memory
 def test_mtam_trains_and_reloads(data, tmp_path):
     keras.utils.set_random_seed(0)
     ds = next_item_dataset(data.by_user, data.targets("train"), max_len=L, batch_size=64, label="target")
-    ds = ds.map(lambda x, y: (categories({k: x[k] for k in ("items", "mask", "gaps", "ages")}), y))
-    model = MTAM(data.items.size, 5, dim=16, hops=2, memory_len=L, dropout=0.0)
+    ds = ds.map(lambda x, y: ({k: x[k] for k in ("items", "mask", "gaps", "ages")}, y))
+    model = with_categories(MTAM(data.items.size, 5, dim=16, hops=2, memory_len=L, dropout=0.0))
     model.compile(optimizer=keras.optimizers.Adam(1e-2),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(ds, epochs=3, verbose=0, shuffle=False)
@@ -69,8 +72,8 @@ def test_mtam_trains_and_reloads(data, tmp_path):
 
 def test_zero_hops_is_the_t_gru_alone(data):
     ds = next_item_dataset(data.by_user, data.targets("test"), max_len=L, batch_size=16)
-    x = categories({k: v.numpy() for k, v in next(iter(ds)).items()})
-    model = MTAM(data.items.size, 5, dim=8, hops=0)
+    x = {k: v.numpy() for k, v in next(iter(ds)).items()}
+    model = with_categories(MTAM(data.items.size, 5, dim=8, hops=0))
     x_emb = model.embed(x)
     event_times, _, gaps = model.times(x)
     from seqrec.models.mtam import recurrent_inputs

@@ -13,6 +13,10 @@ SCRIPTS = {
     "iarn_figure3.py": ["iarn_figure3.png", "iarn_figure3.md", "iarn_figure3.json"],
     "iarn_figure4.py": ["iarn_figure4.png", "iarn_figure4.md", "iarn_figure4.json"],
     "iarn_figure5.py": ["iarn_figure5.png", "iarn_figure5.md", "iarn_figure5.json"],
+    "mtam_table2.py": ["mtam_table2.md", "mtam_table2.json"],
+    "mtam_table3.py": ["mtam_table3.md", "mtam_table3.json"],
+    "mtam_figure3_4.py": ["mtam_figure3_4.png", "mtam_figure3_4.md", "mtam_figure3_4.json"],
+    "mtam_figure5.py": ["mtam_figure5.png", "mtam_figure5.md", "mtam_figure5.json"],
 }
 
 

@@ -18,7 +18,8 @@ from seqrec.evaluation.tasks import NextItemTask
 MAX_LEN = 20
 
 
-def mean_pool(n_items, n_users):
+def mean_pool(data):
+    n_items = data.items.size
     items = keras.Input((MAX_LEN,), dtype="int32", name="items")
     mask = keras.Input((MAX_LEN,), dtype="bool", name="mask")
     emb = keras.layers.Embedding(n_items, 16)(items)
