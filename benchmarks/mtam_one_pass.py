@@ -39,8 +39,9 @@ def iter_dataset(batches):
     """The already assembled batches as a dataset (so the timing excludes the input pipeline)."""
     import tensorflow as tf
 
-    return tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=tf.nest.map_structure(
+    ds = tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=tf.nest.map_structure(
         tf.TensorSpec.from_tensor, batches[0]))
+    return ds.apply(tf.data.experimental.assert_cardinality(len(batches)))
 
 
 def main() -> None:

@@ -37,7 +37,12 @@ def test_one_pass_equals_per_prefix_within_the_maximum_length(data, unit, memory
     windows = {k: v.numpy() for k, v in windows.items()}
     one_pass = with_categories(MTAM(data.items.size, 5, dim=8, hops=2, memory_len=L, unit=unit,
                                     memory=memory, time_aware=time_aware, all_positions=True))
+    one_pass(windows)
+    rng = np.random.default_rng(0)  # unit-scale embeddings, so that logits are far from 0
+    for embedding in (one_pass.item_embedding, one_pass.category_embedding):
+        embedding.embeddings.assign(rng.normal(size=embedding.embeddings.shape).astype("float32"))
     all_logits = one_pass(windows).numpy()
+    assert np.abs(all_logits).mean() > 0.1
     prefix_model = None
     for k in np.flatnonzero(windows["mask"].sum(1) > 0)[:8]:
         user = windows["user"][k]
