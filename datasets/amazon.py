@@ -28,12 +28,11 @@ download is **not verified**; the sha256 of each downloaded file is logged.
 """
 
 import ast
-import gzip
+import functools
 import hashlib
 import json
 import logging
 import os
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +123,21 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def download_unverified(dl_manager, urls: dict[str, str], logger: logging.Logger) -> dict[str, Path]:
+    """Download ``urls`` (``{key: url}``) with TFDS' ``dl_manager``, returning ``{key: path}``.
+
+    No checksum is published for the Amazon files, so none is checked: ``logger`` warns that the
+    download is not verified and logs the sha256 of each downloaded file.
+    """
+    logger.warning("downloading %s; no checksum is published for them, so the download is not verified",
+                   " and ".join(urls.values()))
+    paths = dl_manager.download(urls)
+    for key, url in urls.items():
+        logger.info("downloaded %s: %s, sha256 %s (unverified: no published checksum)", url, paths[key],
+                    sha256(Path(paths[key])))
+    return {key: Path(paths[key]) for key in urls}
+
+
 class AmazonConfig(tfds.core.BuilderConfig):
     """One category of the 2014 Amazon data as a builder config."""
 
@@ -163,21 +177,12 @@ class Amazon2014(RawFiles, tfds.core.GeneratorBasedBuilder):
 
     def _find_files(self, dl_manager) -> tuple[Path, Path | None]:
         category = self.builder_config.category
-        if self._source is not None:
-            return find_files(category, self._source)
-        try:
-            found = locate(category, dl_manager.manual_dir)
-        except AssertionError:  # manual directory missing or empty
-            found = None
-        if found is not None:
-            return find_files(category, found)
-        log.warning("downloading %s and %s; no checksum is published for them, so the download is not "
-                    "verified", category.ratings_url, category.meta_url)
-        paths = dl_manager.download({"ratings": category.ratings_url, "meta": category.meta_url})
-        for key, url in (("ratings", category.ratings_url), ("meta", category.meta_url)):
-            log.info("downloaded %s: %s, sha256 %s (unverified: no published checksum)", url, paths[key],
-                     sha256(Path(paths[key])))
-        return Path(paths["ratings"]), Path(paths["meta"])
+        folder, found = self._find_folder(dl_manager, functools.partial(locate, category))
+        if found:
+            return find_files(category, folder)
+        paths = download_unverified(dl_manager, {"ratings": category.ratings_url, "meta": category.meta_url},
+                                    log)
+        return paths["ratings"], paths["meta"]
 
     def _split_generators(self, dl_manager):
         return {"full": self._generate_examples(*self._find_files(dl_manager))}
@@ -202,21 +207,16 @@ def _is_number(value: str) -> bool:
     return True
 
 
-def parse_ratings(path: Path) -> pd.DataFrame:
-    """A ``ratings_<Category>.csv`` file as events ``user, item, rating, timestamp``."""
-    label = str(path)
-    text = readers.decode_text(path.read_bytes(), label, ENCODINGS)
-    first = text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r").split(",")
-    header = len(first) >= 4 and not _is_number(first[2]) and not _is_number(first[3])
-    if header:
-        frame, lines = readers.read_delimited(text.lstrip("\ufeff"), label, sep=",")
-        if len(frame.columns) != len(RATING_COLUMNS):
-            raise DataError(
-                f"{label}: the header line names {len(frame.columns)} columns {list(frame.columns)}; "
-                "expected 4: user,item,rating,timestamp (the original files have no header line).")
-        frame.columns = list(RATING_COLUMNS)
-    else:
-        frame, lines = readers.read_delimited(text, label, sep=",", names=RATING_COLUMNS)
+def has_header_line(text: str) -> bool:
+    """Whether a ratings-only file (``text``, without a byte order mark) starts with a header line:
+    a first line whose 3rd and 4th fields (the rating and the timestamp) are not numbers."""
+    first = text.split("\n", 1)[0].rstrip("\r").split(",")
+    return len(first) >= 4 and not _is_number(first[2]) and not _is_number(first[3])
+
+
+def rating_events(frame: pd.DataFrame, label: str, lines: int) -> pd.DataFrame:
+    """The ``user, item, rating, timestamp`` (unix seconds) columns of a ratings-only file, read by
+    `readers.read_delimited` (``lines`` header lines), as validated events."""
     return pd.DataFrame({
         "user": readers.ids(frame, "user", label, lines),
         "item": readers.ids(frame, "item", label, lines),
@@ -225,11 +225,20 @@ def parse_ratings(path: Path) -> pd.DataFrame:
     })
 
 
-def _open_lines(path: Path):
-    """The lines (bytes) of a gzip or plain file, recognised by its first bytes, not its name."""
-    with open(path, "rb") as f:
-        magic = f.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb")
+def parse_ratings(path: Path) -> pd.DataFrame:
+    """A ``ratings_<Category>.csv`` file as events ``user, item, rating, timestamp``."""
+    label = str(path)
+    text = readers.decode_text(path.read_bytes(), label, ENCODINGS)
+    if has_header_line(text.lstrip("\ufeff")):
+        frame, lines = readers.read_delimited(text.lstrip("\ufeff"), label, sep=",")
+        if len(frame.columns) != len(RATING_COLUMNS):
+            raise DataError(
+                f"{label}: the header line names {len(frame.columns)} columns {list(frame.columns)}; "
+                "expected 4: user,item,rating,timestamp (the original files have no header line).")
+        frame.columns = list(RATING_COLUMNS)
+    else:
+        frame, lines = readers.read_delimited(text, label, sep=",", names=RATING_COLUMNS)
+    return rating_events(frame, label, lines)
 
 
 def _record(line: str, label: str, number: int) -> dict:
@@ -274,37 +283,39 @@ def parse_metadata(path: Path, category: Category) -> pd.DataFrame:
     label = str(path)
     rows: dict[str, tuple[str, tuple[str, ...], str]] = {}
     duplicates = 0
-    try:
-        with _open_lines(path) as stream:
-            for number, raw in enumerate(stream, start=1):
-                line = readers.decode_text(raw, f"{label}: line {number}", ENCODINGS).strip()
-                if not line:
-                    continue
-                record = _record(line, label, number)
-                asin = record.get("asin")
-                if not isinstance(asin, str) or not asin.strip():
-                    raise DataError(f"{label}: line {number} has no 'asin' (the product id): {line[:120]!r}. "
-                                    "Every product line needs one.")
-                asin = asin.strip()
-                if asin in rows:
-                    duplicates += 1
-                    continue
-                paths = _paths(record.get("categories", []), label, number)
-                title = record.get("title", "")
-                rows[asin] = ("" if title is None else str(title), choose_path(paths, category.root),
-                              json.dumps([list(p) for p in paths], ensure_ascii=False))
-    except (OSError, EOFError, zlib.error) as err:
-        raise DataError(f"{label}: cannot read the file ({err}); it looks truncated or corrupt. Download "
-                        f"it again from {category.meta_url}.") from err
+    for number, raw in readers.numbered_lines(path, category.meta_url):
+        line = readers.decode_text(raw, f"{label}: line {number}", ENCODINGS).strip()
+        if not line:
+            continue
+        record = _record(line, label, number)
+        asin = record.get("asin")
+        if not isinstance(asin, str) or not asin.strip():
+            raise DataError(f"{label}: line {number} has no 'asin' (the product id): {line[:120]!r}. "
+                            "Every product line needs one.")
+        asin = asin.strip()
+        if asin in rows:
+            duplicates += 1
+            continue
+        paths = _paths(record.get("categories", []), label, number)
+        title = record.get("title", "")
+        rows[asin] = ("" if title is None else str(title), choose_path(paths, category.root),
+                      json.dumps([list(p) for p in paths], ensure_ascii=False))
     if not rows:
         raise DataError(f"{label}: the file holds no products; expected one product per line.")
     if duplicates:
         log.warning("%s: %d duplicate product line(s) ignored (the first line of each ASIN is kept)",
                     label, duplicates)
-    titles, features, categories = zip(*rows.values(), strict=True)
-    items = pd.DataFrame(
-        {"title": list(titles), "features": list(features), "categories": list(categories)},
-        index=pd.Index(list(rows), dtype=object))
+    return product_items(rows, "categories", label, log)
+
+
+def product_items(rows: dict[str, tuple[str, tuple[str, ...], str]], extra: str, label: str,
+                  logger: logging.Logger) -> pd.DataFrame:
+    """Items indexed by ASIN from ``rows`` (``{asin: (title, category path, extra field)}``) with
+    ``title``, ``features`` (the path) and the extra Text field ``extra``; ``logger`` logs how many
+    products there are and how many have no category path (``label`` names the metadata file)."""
+    titles, features, extras = zip(*rows.values(), strict=True)
+    items = pd.DataFrame({"title": list(titles), "features": list(features), extra: list(extras)},
+                         index=pd.Index(list(rows), dtype=object))
     without = int((items["features"].map(len) == 0).sum())
-    log.info("%s: %d products, %d without a category path", label, len(items), without)
+    logger.info("%s: %d products, %d without a category path", label, len(items), without)
     return items

@@ -45,12 +45,12 @@ is **not verified** beyond being readable; the sha256 of each downloaded file is
 """
 
 import ast
+import functools
 import html
 import json
 import logging
 import os
 import re
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +59,7 @@ import pandas as pd
 import tensorflow_datasets as tfds
 
 from . import readers
-from .amazon import _open_lines, sha256
+from .amazon import download_unverified, has_header_line, product_items, rating_events
 from .errors import DataError, DatasetNotFoundError
 from .records import RawFiles, item_examples, item_features_spec
 
@@ -215,21 +215,12 @@ class Amazon2018(RawFiles, tfds.core.GeneratorBasedBuilder):
 
     def _find_files(self, dl_manager) -> Files:
         category = self.builder_config.category
-        if self._source is not None:
-            return find_files(category, self._source)
-        try:
-            found = locate(category, dl_manager.manual_dir)
-        except AssertionError:  # manual directory missing or empty
-            found = None
-        if found is not None:
-            return find_files(category, found)
-        log.warning("downloading %s and %s; no checksum is published for them, so the download is not "
-                    "verified", category.reviews_url, category.meta_url)
-        paths = dl_manager.download({"reviews": category.reviews_url, "meta": category.meta_url})
-        for key, url in (("reviews", category.reviews_url), ("meta", category.meta_url)):
-            log.info("downloaded %s: %s, sha256 %s (unverified: no published checksum)", url, paths[key],
-                     sha256(Path(paths[key])))
-        return Files(Path(paths["reviews"]), None, Path(paths["meta"]))
+        folder, found = self._find_folder(dl_manager, functools.partial(locate, category))
+        if found:
+            return find_files(category, folder)
+        paths = download_unverified(dl_manager, {"reviews": category.reviews_url, "meta": category.meta_url},
+                                    log)
+        return Files(paths["reviews"], None, paths["meta"])
 
     def _split_generators(self, dl_manager):
         return {"full": self._generate_examples(self._find_files(dl_manager))}
@@ -321,17 +312,12 @@ def parse_reviews(path: Path, category: Category) -> pd.DataFrame:
     line is kept, repeats included."""
     label = str(path)
     columns: dict[str, list] = {name: [] for name in REVIEW_FIELDS.values()}
-    try:
-        with _open_lines(path) as stream:
-            for number, raw in enumerate(stream, start=1):
-                record = _json_line(raw, label, number, "review", REVIEW_EXAMPLE)
-                if record is None:
-                    continue
-                for field, name in REVIEW_FIELDS.items():
-                    columns[name].append(_review_value(record, field, label, number))
-    except (OSError, EOFError, zlib.error) as err:
-        raise DataError(f"{label}: cannot read the file ({err}); it looks truncated or corrupt. Download "
-                        f"it again from {category.reviews_url}.") from err
+    for number, raw in readers.numbered_lines(path, category.reviews_url):
+        record = _json_line(raw, label, number, "review", REVIEW_EXAMPLE)
+        if record is None:
+            continue
+        for field, name in REVIEW_FIELDS.items():
+            columns[name].append(_review_value(record, field, label, number))
     if not columns["user"]:
         raise DataError(f"{label}: the file holds no reviews; expected one JSON review per line.")
     times = np.asarray(columns["timestamp"])  # integers in the files; a fraction is floored
@@ -343,35 +329,12 @@ def parse_reviews(path: Path, category: Category) -> pd.DataFrame:
     })
 
 
-def _read_csv(text: str, label: str, names=None) -> tuple[pd.DataFrame, int]:
-    """`readers.read_delimited` for ','-separated text, refusing a first data line with more fields than
-    the header (or ``names``), which pandas would silently read as a row label, shifting every column."""
-    frame, lines = readers.read_delimited(text, label, sep=",", names=names)
-    if not isinstance(frame.index, pd.RangeIndex):
-        number, line = [(k, s) for k, s in enumerate(text.splitlines(), start=1) if s.strip()][lines]
-        raise DataError(
-            f"{label}: line {number} has more ','-separated fields than the {len(frame.columns)} expected "
-            f"({','.join(map(str, frame.columns))}): {line[:120]!r}. Fix or remove that line (a ',' at the "
-            "end of a line adds an empty field).")
-    return frame, lines
-
-
-def _is_number(value: str) -> bool:
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
-
-
 def parse_ratings(path: Path) -> pd.DataFrame:
     """A ratings-only ``<Cat>.csv`` (``item,user,rating,timestamp``) as events."""
     label = str(path)
     text = readers.decode_text(path.read_bytes(), label, ENCODINGS).lstrip("\ufeff")
-    first = text.split("\n", 1)[0].rstrip("\r").split(",")
-    header = len(first) >= 4 and not _is_number(first[2]) and not _is_number(first[3])
-    if header:
-        frame, lines = _read_csv(text, label)
+    if has_header_line(text):
+        frame, lines = readers.read_csv(text, label)
         names = [str(c).lower() for c in frame.columns]
         if len(names) != len(RATING_COLUMNS):
             raise DataError(
@@ -384,13 +347,8 @@ def parse_ratings(path: Path) -> pd.DataFrame:
                 "original files have no header line).")
         frame.columns = list(RATING_COLUMNS)
     else:
-        frame, lines = _read_csv(text, label, names=RATING_COLUMNS)
-    return pd.DataFrame({
-        "user": readers.ids(frame, "user", label, lines),
-        "item": readers.ids(frame, "item", label, lines),
-        "rating": readers.numbers(frame, "rating", label, lines),
-        "timestamp": readers.timestamps(frame, "timestamp", label, lines, fmt="unix"),
-    })
+        frame, lines = readers.read_csv(text, label, names=RATING_COLUMNS)
+    return rating_events(frame, label, lines)
 
 
 def category_path(value, label: str, number: int) -> tuple[str, ...]:
@@ -426,27 +384,22 @@ def parse_metadata(path: Path, category: Category) -> pd.DataFrame:
     label = str(path)
     rows: dict[str, tuple[str, tuple[str, ...], str]] = {}
     duplicates = legacy = 0
-    try:
-        with _open_lines(path) as stream:
-            for number, raw in enumerate(stream, start=1):
-                record = _json_line(raw, label, number, "product", META_EXAMPLE)
-                if record is None:
-                    continue
-                asin = record.get("asin")
-                if not isinstance(asin, str) or not asin.strip():
-                    raise DataError(f"{label}: line {number} has no 'asin' (the product id); every "
-                                    f"product line needs one, e.g. {META_EXAMPLE}.")
-                asin = asin.strip()
-                if asin in rows:
-                    duplicates += 1
-                    continue
-                legacy += "categories" in record and "category" not in record
-                rows[asin] = (_text(record.get("title")),
-                              category_path(record.get("category"), label, number),
-                              main_category(record.get("main_cat")))
-    except (OSError, EOFError, zlib.error) as err:
-        raise DataError(f"{label}: cannot read the file ({err}); it looks truncated or corrupt. Download "
-                        f"it again from {category.meta_url}.") from err
+    for number, raw in readers.numbered_lines(path, category.meta_url):
+        record = _json_line(raw, label, number, "product", META_EXAMPLE)
+        if record is None:
+            continue
+        asin = record.get("asin")
+        if not isinstance(asin, str) or not asin.strip():
+            raise DataError(f"{label}: line {number} has no 'asin' (the product id); every "
+                            f"product line needs one, e.g. {META_EXAMPLE}.")
+        asin = asin.strip()
+        if asin in rows:
+            duplicates += 1
+            continue
+        legacy += "categories" in record and "category" not in record
+        rows[asin] = (_text(record.get("title")),
+                      category_path(record.get("category"), label, number),
+                      main_category(record.get("main_cat")))
     if not rows:
         raise DataError(f"{label}: the file holds no products; expected one JSON product per line.")
     if duplicates:
@@ -456,9 +409,4 @@ def parse_metadata(path: Path, category: Category) -> pd.DataFrame:
         log.warning("%s: %d product(s) have the 2014 key 'categories' and no 'category': this looks like "
                     "2014 metadata, whose paths this builder does not read (they get no features); use "
                     "the 2018 meta_<Cat>.json.gz", label, legacy)
-    titles, features, main_cats = zip(*rows.values(), strict=True)
-    items = pd.DataFrame({"title": list(titles), "features": list(features), "main_cat": list(main_cats)},
-                         index=pd.Index(list(rows), dtype=object))
-    without = int((items["features"].map(len) == 0).sum())
-    log.info("%s: %d products, %d without a category path", label, len(items), without)
-    return items
+    return product_items(rows, "main_cat", label, log)

@@ -118,15 +118,10 @@ class Netflix(RawFiles, tfds.core.GeneratorBasedBuilder):
         )
 
     def _find_source(self, dl_manager) -> Path:
-        if self._source is not None:
-            return self._source
-        try:
-            manual = Path(dl_manager.manual_dir)
-        except AssertionError:  # manual directory missing or empty
-            manual = None
-        if manual is not None and locate(manual) is not None:
-            return manual
-        raise _missing(manual or Path("<manual directory>"))
+        folder, found = self._find_folder(dl_manager, locate)
+        if not found:
+            raise _missing(folder)
+        return folder
 
     def _split_generators(self, dl_manager):
         return {"full": self._generate_examples(self._find_source(dl_manager))}

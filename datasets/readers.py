@@ -5,10 +5,12 @@ reported with its file, line and column, and the fix. Line numbers are 1-based a
 """
 
 import csv
+import gzip
 import io
 import os
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +71,20 @@ class Source:
         if self._zip is not None:
             return self._zip.read(member)
         return (self.path / member).read_bytes()
+
+
+def numbered_lines(path: Path, url: str) -> Iterator[tuple[int, bytes]]:
+    """``(line number, line)`` for each line (bytes) of a gzip or plain file, recognised by its first
+    bytes, not its name; a file that cannot be read raises `DataError`, which says to download it
+    again from ``url``."""
+    try:
+        with open(path, "rb") as f:
+            magic = f.read(2)
+        with gzip.open(path, "rb") if magic == b"\x1f\x8b" else open(path, "rb") as stream:
+            yield from enumerate(stream, start=1)
+    except (OSError, EOFError, zlib.error) as err:
+        raise DataError(f"{path}: cannot read the file ({err}); it looks truncated or corrupt. Download "
+                        f"it again from {url}.") from err
 
 
 def decode_text(data: bytes, label: str, encodings: Sequence[str]) -> str:
@@ -137,6 +153,19 @@ def read_delimited(
     if frame.empty:
         raise DataError(f"{label}: the file has a header but no data rows.")
     return frame, header_lines
+
+
+def read_csv(text: str, label: str, names: Sequence[str] | None = None) -> tuple[pd.DataFrame, int]:
+    """`read_delimited` for ','-separated text, refusing a first data line with more fields than the
+    header (or ``names``), which pandas would silently read as a row label, shifting every column."""
+    frame, lines = read_delimited(text, label, sep=",", names=names)
+    if not isinstance(frame.index, pd.RangeIndex):
+        number, line = [(k, s) for k, s in enumerate(text.splitlines(), start=1) if s.strip()][lines]
+        raise DataError(
+            f"{label}: line {number} has more ','-separated fields than the {len(frame.columns)} expected "
+            f"({','.join(map(str, frame.columns))}): {line[:120]!r}. Fix or remove that line (a ',' at the "
+            "end of a line adds an empty field).")
+    return frame, lines
 
 
 def _split_lines(

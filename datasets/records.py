@@ -17,7 +17,7 @@ Builders may add extra item-level Text features (e.g. ``imdb_id``) and a ``tags`
 """
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
 from pathlib import Path
 
@@ -47,6 +47,21 @@ class RawFiles(LocalCode):
     def __init__(self, *, source: str | os.PathLike | None = None, **kwargs):
         self._source = Path(source) if source is not None else None
         super().__init__(**kwargs)
+
+    def _find_folder(self, dl_manager, locate: Callable[[Path], Path | None]) -> tuple[Path, bool]:
+        """``(folder, found)``: where to read the raw files, and whether they are there.
+
+        The ``source`` given to the builder is taken as it is (found); otherwise TFDS' manual directory,
+        found when ``locate`` (``folder -> folder or None``) finds the files there. Without a manual
+        directory the folder is ``Path("<manual directory>")`` (for error messages), not found.
+        """
+        if self._source is not None:
+            return self._source, True
+        try:
+            manual = Path(dl_manager.manual_dir)
+        except AssertionError:  # manual directory missing or empty
+            return Path("<manual directory>"), False
+        return manual, locate(manual) is not None
 
 
 def item_features_spec(

@@ -11,6 +11,7 @@ live in ``<data_dir>/<name>/`` (see `seqrec.datasets.locations`). Its status is:
 """
 
 import dataclasses
+import functools
 import hashlib
 import logging
 import os
@@ -70,6 +71,12 @@ def register(spec: DatasetSpec) -> DatasetSpec:
     return spec
 
 
+def _builder(cls: type[tfds.core.DatasetBuilder], **config: str
+             ) -> Callable[[Path | None, str], tfds.core.DatasetBuilder]:
+    """A ``make_builder`` for the raw-file builder class ``cls`` (``config=`` names one of its configs)."""
+    return lambda source, tfds_dir: cls(source=source, data_dir=tfds_dir, **config)
+
+
 def _movielens_spec(release: movielens.Release) -> DatasetSpec:
     optional = [f"{f} (optional)" for f in release.optional_files]
     return DatasetSpec(
@@ -78,9 +85,8 @@ def _movielens_spec(release: movielens.Release) -> DatasetSpec:
         + (", tags, links" if release.layout == "csv" else ", tags" if release.layout == "dat"
            else ""),
         files=(*release.required_files, *optional, f"or the archive {release.archive}"),
-        make_builder=lambda source, tfds_dir: movielens.MovieLens(
-            config=release.config, source=source, data_dir=tfds_dir),
-        locate=lambda folder: movielens.locate(release, folder),
+        make_builder=_builder(movielens.MovieLens, config=release.config),
+        locate=functools.partial(movielens.locate, release),
         url=release.url,
         embedded=release.config == "latest-small",
         feature_structure="flat",
@@ -93,7 +99,7 @@ def _netflix_spec() -> DatasetSpec:
         name="netflix-prize",
         summary="Netflix Prize: ratings 1-5 with dates, titles, years of release",
         files=netflix.EXPECTED,
-        make_builder=lambda source, tfds_dir: netflix.Netflix(source=source, data_dir=tfds_dir),
+        make_builder=_builder(netflix.Netflix),
         locate=netflix.locate,
         feature_structure="none",
         note="Netflix withdrew the public download, so there is none: use your own copy of the data.",
@@ -105,9 +111,8 @@ def _amazon_spec(category: amazon.Category) -> DatasetSpec:
         name=f"amazon-2014-{category.config}",
         summary=f"Amazon 2014 {category.root}: ratings, timestamps, titles, one category path per item",
         files=(category.ratings_file, f"{category.meta_file} (optional: titles, category paths)"),
-        make_builder=lambda source, tfds_dir: amazon.Amazon2014(
-            config=category.config, source=source, data_dir=tfds_dir),
-        locate=lambda folder: amazon.locate(category, folder),
+        make_builder=_builder(amazon.Amazon2014, config=category.config),
+        locate=functools.partial(amazon.locate, category),
         url=category.ratings_url,
         feature_structure="hierarchy",
         note=f"The download also fetches {category.meta_url}; the sha256 of each downloaded file is "
@@ -123,9 +128,8 @@ def _amazon2018_spec(category: amazon2018.Category) -> DatasetSpec:
         files=(f"{category.reviews_file} (5-core reviews; or {category.reviews_files[1]}, or the "
                f"ratings-only {category.ratings_file})",
                f"{category.meta_file} (optional: titles, category paths)"),
-        make_builder=lambda source, tfds_dir: amazon2018.Amazon2018(
-            config=category.config, source=source, data_dir=tfds_dir),
-        locate=lambda folder: amazon2018.locate(category, folder),
+        make_builder=_builder(amazon2018.Amazon2018, config=category.config),
+        locate=functools.partial(amazon2018.locate, category),
         url=category.reviews_url,
         feature_structure="hierarchy",
         note=f"The download also fetches {category.meta_url}; the sha256 of each downloaded file is "
@@ -139,7 +143,7 @@ def _yoochoose_spec() -> DatasetSpec:
         name="yoochoose-clicks",
         summary="YOOCHOOSE clicks (RecSys Challenge 2015): sessions as users, implicit, item categories",
         files=(f"{yoochoose.CLICKS_FILE} (or one yoochoose-clicks*.dat)",),
-        make_builder=lambda source, tfds_dir: yoochoose.Yoochoose(source=source, data_dir=tfds_dir),
+        make_builder=_builder(yoochoose.Yoochoose),
         locate=yoochoose.locate,
         feature_structure="flat",
         note="The RecSys Challenge 2015 site no longer serves the data (CC BY-NC-ND 4.0, YOOCHOOSE GmbH), "
@@ -153,7 +157,7 @@ def _tianchi_spec() -> DatasetSpec:
         summary="Tianchi mobile (Alibaba, Ali Mobile in MTAM): clicks, collects, carts, buys; categories",
         files=(f"{tianchi.USER_FILES[0]} (or {tianchi.USER_FILES[1]})",
                f"{tianchi.ITEM_FILES[0]} (optional; or {tianchi.ITEM_FILES[1]})"),
-        make_builder=lambda source, tfds_dir: tianchi.TianchiMobile(source=source, data_dir=tfds_dir),
+        make_builder=_builder(tianchi.TianchiMobile),
         locate=tianchi.locate,
         feature_structure="flat",
         note=f"Alibaba distributes the data only to logged-in Tianchi users ({tianchi.HOMEPAGE}), so "

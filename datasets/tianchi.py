@@ -116,19 +116,9 @@ class TianchiMobile(RawFiles, tfds.core.GeneratorBasedBuilder):
             citation="Alibaba Tianchi, Mobile Recommendation Algorithm competition, 2015.",
         )
 
-    def _find_source(self, dl_manager) -> Path:
-        if self._source is not None:
-            return self._source
-        try:
-            manual = Path(dl_manager.manual_dir)
-        except AssertionError:  # manual directory missing or empty
-            manual = None
-        if manual is not None and locate(manual) is not None:
-            return manual
-        return find_files(manual or Path("<manual directory>"))[0]  # raises: nothing there
-
     def _split_generators(self, dl_manager):
-        return {"full": self._generate_examples(*find_files(self._find_source(dl_manager)))}
+        folder, _ = self._find_folder(dl_manager, locate)  # find_files raises when nothing is there
+        return {"full": self._generate_examples(*find_files(folder))}
 
     def _generate_examples(self, users: Path, items: Path | None):
         events, categories = parse_behaviors(users)
@@ -140,24 +130,11 @@ class TianchiMobile(RawFiles, tfds.core.GeneratorBasedBuilder):
         yield from item_examples(events, frame)
 
 
-def _read_csv(text: str, label: str, names=None) -> tuple[pd.DataFrame, int]:
-    """`readers.read_delimited` for ','-separated text, refusing a first data line with more fields than
-    the header (or ``names``), which pandas would silently read as a row label, shifting every column."""
-    frame, lines = readers.read_delimited(text, label, sep=",", names=names)
-    if not isinstance(frame.index, pd.RangeIndex):
-        number, line = [(k, s) for k, s in enumerate(text.splitlines(), start=1) if s.strip()][lines]
-        raise DataError(
-            f"{label}: line {number} has more ','-separated fields than the {len(frame.columns)} expected "
-            f"({','.join(map(str, frame.columns))}): {line[:120]!r}. Fix or remove that line (a ',' at the "
-            "end of a line adds an empty field).")
-    return frame, lines
-
-
 def _read(path: Path, required: tuple[str, ...], header: str) -> tuple[pd.DataFrame, int]:
     """A CSV file with a header line; a missing column names the header line the file must have."""
     label = str(path)
     text = readers.decode_text(path.read_bytes(), label, ENCODINGS).lstrip("\ufeff")
-    frame, lines = _read_csv(text, label)
+    frame, lines = readers.read_csv(text, label)
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise DataError(

@@ -108,37 +108,14 @@ class Yoochoose(RawFiles, tfds.core.GeneratorBasedBuilder):
                      "and the YOOCHOOSE Dataset, RecSys 2015.",
         )
 
-    def _find_source(self, dl_manager) -> Path:
-        if self._source is not None:
-            return self._source
-        try:
-            manual = Path(dl_manager.manual_dir)
-        except AssertionError:  # manual directory missing or empty
-            manual = None
-        if manual is not None and locate(manual) is not None:
-            return manual
-        return find_clicks(manual or Path("<manual directory>"))  # raises: nothing there
-
     def _split_generators(self, dl_manager):
-        return {"full": self._generate_examples(find_clicks(self._find_source(dl_manager)))}
+        folder, _ = self._find_folder(dl_manager, locate)  # find_clicks raises when nothing is there
+        return {"full": self._generate_examples(find_clicks(folder))}
 
     def _generate_examples(self, path: Path):
         events, categories = parse_clicks(path)
         items = item_categories(events.assign(category=categories))
         yield from item_examples(events, items)
-
-
-def _read_csv(text: str, label: str, names=None) -> tuple[pd.DataFrame, int]:
-    """`readers.read_delimited` for ','-separated text, refusing a first data line with more fields than
-    the header (or ``names``), which pandas would silently read as a row label, shifting every column."""
-    frame, lines = readers.read_delimited(text, label, sep=",", names=names)
-    if not isinstance(frame.index, pd.RangeIndex):
-        number, line = [(k, s) for k, s in enumerate(text.splitlines(), start=1) if s.strip()][lines]
-        raise DataError(
-            f"{label}: line {number} has more ','-separated fields than the {len(frame.columns)} expected "
-            f"({','.join(map(str, frame.columns))}): {line[:120]!r}. Fix or remove that line (a ',' at the "
-            "end of a line adds an empty field).")
-    return frame, lines
 
 
 def parse_clicks(path: Path) -> tuple[pd.DataFrame, pd.Series]:
@@ -148,7 +125,7 @@ def parse_clicks(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     text = readers.decode_text(path.read_bytes(), label, ENCODINGS).lstrip("\ufeff")
     first = text.split("\n", 1)[0].rstrip("\r").split(",")
     if len(first) >= 3 and not first[0].strip().isdigit() and not first[2].strip().isdigit():
-        frame, lines = _read_csv(text, label)
+        frame, lines = readers.read_csv(text, label)
         if len(frame.columns) != len(COLUMNS):
             raise DataError(
                 f"{label}: line 1, a header line, names {len(frame.columns)} columns {list(frame.columns)}; "
@@ -156,7 +133,7 @@ def parse_clicks(path: Path) -> tuple[pd.DataFrame, pd.Series]:
         log.info("%s: line 1 is a header line %s; skipped", label, list(frame.columns))
         frame.columns = list(COLUMNS)
     else:
-        frame, lines = _read_csv(text, label, names=COLUMNS)
+        frame, lines = readers.read_csv(text, label, names=COLUMNS)
     categories = frame["category"].astype(str).str.strip()
     bad = ~categories.str.fullmatch(CATEGORY.pattern).to_numpy(dtype=bool)
     if bad.any():

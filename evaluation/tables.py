@@ -52,6 +52,15 @@ def load_reference(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+def statuses(why: dict) -> Callable[[str, str, str], str]:
+    """The status of a cell without our number, from the reasons a run recorded: ``why[(dataset,
+    method)]`` for one method, ``why[dataset]`` for a whole dataset, else "not run in this profile"."""
+    def status(dataset: str, method: str, metric: str) -> str:
+        return why.get((dataset, method)) or why.get(dataset) or "not run in this profile"
+
+    return status
+
+
 def build_cells(reference: pd.DataFrame, ours: dict[tuple[str, str, str], float],
                 status: Callable[[str, str, str], str] = lambda d, m, k: "not run in this profile",
                 extra: Iterable[tuple[str, str, str]] = ()) -> list[Cell]:

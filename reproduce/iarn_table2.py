@@ -155,16 +155,13 @@ def main(argv=None) -> int:
         manifest.notes += ranked_users(paper.label, prepared, task, per_user)
     manifest.finish()
 
-    def status_of(dataset, method, metric):
-        return why.get((dataset, method)) or why.get(dataset) or "not run in this profile"
-
     extra = [(p.label, RATING_INPUTS, metric) for p in papers for metric in ("RMSE", "AUC")]
     manifest.notes.append(
         f"{RATING_INPUTS} is not in the paper: IARN whose every history step also reads the rating given "
         "at that earlier event (centred and scaled). The paper's text feeds only embeddings of the "
         "other side (section 3), so its IARN cannot see how a user or an item rates; this row measures "
         "what that reading costs. Both read only events before each rating's time.")
-    cells = tables.build_cells(reference, ours, status_of, extra=extra)
+    cells = tables.build_cells(reference, ours, tables.statuses(why), extra=extra)
     md, _ = tables.write_table(cells, STEM, args.out, manifest,
                                "IARN Table 2: RMSE and AUC (Pei et al., CIKM 2017)")
     print(md.read_text(encoding="utf-8"))

@@ -43,10 +43,7 @@ def main(argv=None) -> int:
                                   f"{BASE}; per-user paired test {test}")
     manifest.finish()
 
-    def status_of(dataset, method, metric):
-        return why.get((dataset, method)) or why.get(dataset) or "not run in this profile"
-
-    cells = tables.build_cells(reference, ours, status_of)
+    cells = tables.build_cells(reference, ours, tables.statuses(why))
     md, _ = tables.write_table(cells, STEM, args.out, manifest,
                                "MTAM Table 3: ablations, HR@10 and NDCG@10 (Ji et al., 2020)")
     print(md.read_text(encoding="utf-8"))

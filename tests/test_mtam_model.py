@@ -3,9 +3,9 @@
 import keras
 import numpy as np
 import pytest
+from next_item_checks import short_sequences
 
-from seqrec.datasets import protocols as P
-from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.datasets.pipelines import next_item_dataset, sequence_dataset
 from seqrec.models.mtam import MTAM
 
 L = 12
@@ -13,10 +13,7 @@ L = 12
 
 @pytest.fixture(scope="module")
 def data():
-    from seqrec.datasets.synthetic import SyntheticSpec, generate
-
-    events, _, _ = generate(SyntheticSpec(n_users=20, n_items=40, min_length=5, max_length=L + 1, seed=3))
-    return SequenceData.encode(P.leave_last_out(events))
+    return short_sequences(L)
 
 
 def with_categories(model, n=5):

@@ -4,9 +4,9 @@ the time-aware kernel's reduction to SASRec, personalised intervals, training an
 import keras
 import numpy as np
 import pytest
+from next_item_checks import short_sequences, whole_windows
 
-from seqrec.datasets import protocols as P
-from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.datasets.pipelines import next_item_dataset, sequence_dataset
 from seqrec.models.self_attention import SASRec, TimeAwareSelfAttention, TiSASRec, personal_intervals
 
 L = 12
@@ -16,21 +16,18 @@ GATE = ("w_delta", "b_delta", "b_tau", "w_g_delta", "w_g_tau", "b_g", "w_tau")
 
 @pytest.fixture(scope="module")
 def data():
-    from seqrec.datasets.synthetic import SyntheticSpec, generate
-
-    events, _, _ = generate(SyntheticSpec(n_users=20, n_items=40, min_length=5, max_length=L + 1, seed=3))
-    return SequenceData.encode(P.leave_last_out(events))
+    return short_sequences(L)
 
 
 @pytest.fixture(scope="module")
 def table(data):
-    return data.history_tables(("train", "valid", "test"))[0]
+    return whole_windows(data, L)[0]
 
 
 @pytest.fixture(scope="module")
-def windows(table):
+def windows(data):
     """Every user's whole sequence in one right-padded window (at most L + 1 events each)."""
-    return {k: v.numpy() for k, v in next(iter(sequence_dataset(table, max_len=L, batch_size=100))).items()}
+    return whole_windows(data, L)[1]
 
 
 def build(cls, data, **kwargs):

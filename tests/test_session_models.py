@@ -4,9 +4,9 @@ time-awareness, reload and training."""
 import keras
 import numpy as np
 import pytest
+from next_item_checks import short_sequences, whole_windows
 
-from seqrec.datasets import protocols as P
-from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.datasets.pipelines import next_item_dataset
 from seqrec.models.session import NARM, STAMP, NARMPlus, NARMPlusPlus
 
 L = 12
@@ -24,21 +24,18 @@ MAIN = ["narm", "narm+", "narm++", "stamp"]
 
 @pytest.fixture(scope="module")
 def data():
-    from seqrec.datasets.synthetic import SyntheticSpec, generate
-
-    events, _, _ = generate(SyntheticSpec(n_users=20, n_items=40, min_length=5, max_length=L + 1, seed=3))
-    return SequenceData.encode(P.leave_last_out(events))
+    return short_sequences(L)
 
 
 @pytest.fixture(scope="module")
 def table(data):
-    return data.history_tables(("train", "valid", "test"))[0]
+    return whole_windows(data, L)[0]
 
 
 @pytest.fixture(scope="module")
-def windows(table):
+def windows(data):
     """One window per user: every user has at most L + 1 events."""
-    return {k: v.numpy() for k, v in next(iter(sequence_dataset(table, max_len=L, batch_size=100))).items()}
+    return whole_windows(data, L)[1]
 
 
 @pytest.fixture(scope="module")
