@@ -12,16 +12,20 @@ from .heads import InnerProductRating, PReLUProjection
 from .temporal_gate import TemporalGate, TGRUCell
 from .time_aware_attention import MultiHopMemoryReader, TimeAwareAttention
 from .time_lstm import TimeLSTMCell
+from .user_gru import AttentionalUserGRUCell, LinearUserGRUCell, RectifiedLinearUserGRUCell
 
 __all__ = [
     "AttentionGatedCell",
+    "AttentionalUserGRUCell",
     "BidirectionalContext",
     "FlatFeatureEncoder",
     "HierarchicalFeatureEncoder",
     "InnerProductRating",
     "InteractingAttention",
+    "LinearUserGRUCell",
     "MultiHopMemoryReader",
     "PReLUProjection",
+    "RectifiedLinearUserGRUCell",
     "TGRUCell",
     "TemporalAttentionGate",
     "TemporalGate",
