@@ -7,7 +7,7 @@ Load a registered dataset with `load` (``python -m seqrec.datasets`` lists them)
 from .errors import DataError, DatasetNotFoundError, ProtocolError
 from .interaction_log import LogFormat, load_log
 from .interactions import Interactions
-from .registry import REGISTRY, get, load, status
+from .registry import REGISTRY, first_loadable, get, load, status
 
 __all__ = [
     "REGISTRY",
@@ -16,6 +16,7 @@ __all__ = [
     "Interactions",
     "LogFormat",
     "ProtocolError",
+    "first_loadable",
     "get",
     "load",
     "load_log",

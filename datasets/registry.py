@@ -215,6 +215,15 @@ def status(name: str, data_dir: str | os.PathLike | None = None) -> tuple[str, s
     return "missing", str(folder)
 
 
+def first_loadable(names, data_dir: str | os.PathLike | None = None) -> str | None:
+    """The first of ``names`` that `load` can read without a download (present, embedded or
+    generated), or ``None``: how a script picks a paper's dataset or the substitute that stands in."""
+    for name in names:
+        if status(name, data_dir)[0] in ("present", "embedded", "generated"):
+            return name
+    return None
+
+
 def not_present_message(name: str, data_dir: str | os.PathLike | None = None) -> str:
     spec = get(name)
     folder = locations.data_dir(data_dir) / name

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrec.datasets import load, status
+from seqrec.datasets import first_loadable, load
 from seqrec.datasets import protocols as P
 from seqrec.datasets.features import ItemFeatures, encode_item_features
 from seqrec.datasets.negatives import NegativeSampler
@@ -76,10 +76,7 @@ class Prepared:
 
 def present(paper: PaperDataset, data_dir=None) -> str | None:
     """The first of the paper dataset's candidates that can be loaded without a download."""
-    for name in paper.candidates:
-        if status(name, data_dir)[0] in ("present", "embedded", "generated"):
-            return name
-    return None
+    return first_loadable(paper.candidates, data_dir)
 
 
 def paper_datasets(profile: str, labels=None) -> list[PaperDataset]:

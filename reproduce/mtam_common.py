@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrec.datasets import load, status
+from seqrec.datasets import first_loadable, load
 from seqrec.datasets import protocols as P
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation.runner import (
@@ -107,10 +107,7 @@ PROFILES = {
 
 def present(paper: PaperDataset, data_dir=None) -> str | None:
     """The first of the paper dataset's candidates that can be loaded without a download."""
-    for name in paper.candidates:
-        if status(name, data_dir)[0] in ("present", "embedded", "generated"):
-            return name
-    return None
+    return first_loadable(paper.candidates, data_dir)
 
 
 def paper_datasets(profile: str, labels=None) -> list[PaperDataset]:

@@ -17,7 +17,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from seqrec.datasets import REGISTRY, DataError, DatasetNotFoundError, get, load, movielens, status
+from seqrec.datasets import (
+    REGISTRY,
+    DataError,
+    DatasetNotFoundError,
+    first_loadable,
+    get,
+    load,
+    movielens,
+    status,
+)
 
 UTC = "UTC"
 
@@ -127,6 +136,16 @@ def test_100k_release_archive_loads_like_the_folder(ml_100k, shared_data, tmp_pa
     pd.testing.assert_frame_equal(zipped.events, ml_100k.events)
     pd.testing.assert_frame_equal(zipped.items, ml_100k.items)
     assert zipped.fingerprint() == ml_100k.fingerprint()
+
+
+def test_first_loadable_prefers_present_files_then_embedded_and_never_downloads(data_dir, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    wanted = ["movielens-100k", "movielens-latest-small"]
+    assert first_loadable(wanted, data_dir) == "movielens-100k"  # its files are present
+    assert first_loadable(wanted, empty) == "movielens-latest-small"  # 100k only downloadable
+    assert first_loadable(["movielens-100k"], empty) is None
+    assert first_loadable(["synthetic-small"], empty) == "synthetic-small"
 
 
 # ---------------------------------------------------------------- "::" layout (1m, 10m) on real files
