@@ -60,7 +60,7 @@ class Item2Vec(Recommender):
     Shapes: ``predict(users [n], items [n]) -> [n]``, ``score_all(users [B]) -> [B, n_items]``; times ignored.
 
     Hyper-parameters: ``dim`` = 25 (IARN 4.1; 50 on Amazon); ``negatives`` = 5 (word2vec's default);
-    ``learning_rate`` 3e-2 (ours: near word2vec's initial 0.025, and the best of {1e-2, 3e-2, 1e-1} on
+    ``learning_rate`` 3e-2 (ours: near word2vec's default initial rate, and the best of {1e-2, 3e-2, 1e-1} on
     MovieLens latest-small by validation AUC; IARN's grid is {1e-5..1e-1}), ``n_context`` = 3, ``reg`` = 0
     (SGNS has none), epochs, batch size, patience and the Adam optimiser (the paper: SGD) are ours.
     Early stopping on the sampled validation AUC.
