@@ -16,14 +16,18 @@ silent): batch 256, gradient norm clipped to 1, one attention head, 6 hops.
 """
 
 import dataclasses
+import sys
 import time
+import traceback
 from pathlib import Path
 
 import numpy as np
 
 from seqrec.datasets import first_loadable, load
 from seqrec.datasets import protocols as P
+from seqrec.datasets.features import item_categories
 from seqrec.datasets.pipelines import SequenceData
+from seqrec.evaluation import cli, stats, tables
 from seqrec.evaluation.runner import (
     FactorModel,
     KerasNextItem,
@@ -228,22 +232,9 @@ def describe_modes(profile: Profile) -> str:
             else "per-prefix mode") + "; evaluation in the exact per-prefix mode"
 
 
-def significance_rows(per_user: dict, ours: str, metric: str, exclude=()) -> tuple[str, object] | None:
-    """The paired t-test over users of ``ours`` against the best other method on ``metric``."""
-    from seqrec.evaluation import stats
-
-    others = {m: r[metric].mean() for m, r in per_user.items() if m != ours and m not in exclude}
-    if ours not in per_user or not others:
-        return None
-    best = max(others, key=others.get)
-    return best, stats.paired_ttest(per_user[ours][metric], per_user[best][metric])
-
-
 def users_table(prepared: Prepared) -> str:
     """Table 1's statistics of the prepared dataset: users, items, categories, behaviours per user,
     density."""
-    from seqrec.datasets.features import item_categories
-
     events = prepared.split.events()
     users, items = events["user"].nunique(), events["item"].nunique()
     ids, _ = item_categories(prepared.data.item_info, prepared.data.items, prepared.data.feature_structure)
@@ -257,11 +248,6 @@ def run_all(args, profile: Profile, manifest, methods: dict, ks: tuple[int, ...]
     """Run ``methods`` (name -> factory) on every paper dataset present, recording each dataset in
     the manifest. Returns ``(results, why)``: ``results[label][method]`` is the test `RankingResult`,
     ``why[label]`` or ``why[(label, method)]`` the status of what did not run."""
-    import sys
-    import traceback
-
-    from seqrec.evaluation import cli
-
     papers = papers if papers is not None else paper_datasets(args.profile, args.datasets)
     found = {p.label: present(p, args.data_dir) for p in papers}
     progress = cli.Progress(max(1, len(methods) * sum(1 for n in found.values() if n)), "runs")
@@ -305,3 +291,30 @@ def run_all(args, profile: Profile, manifest, methods: dict, ks: tuple[int, ...]
 def metric_key(metric: str) -> str:
     """The table's metric name (``HR@10``) as the evaluator's column (``hr@10``)."""
     return metric.lower()
+
+
+def metric_cells(results: dict, metrics) -> dict:
+    """``{(dataset, method, metric): value}`` of every run, for the table writer."""
+    return {(label, method, metric): result.mean()[metric_key(metric)]
+            for label, runs in results.items() for method, result in runs.items() for metric in metrics}
+
+
+def best(runs: dict, key: str, exclude: str) -> str | None:
+    """The method with the highest mean ``key`` among ``runs`` other than ``exclude``."""
+    scores = {m: r.mean()[key] for m, r in runs.items() if m != exclude}
+    return max(scores, key=scores.get) if scores else None
+
+
+def compare(runs: dict, method: str, base: str, key: str):
+    """``(relative improvement, paired t-test over users)`` of ``method`` over ``base`` on ``key``."""
+    gain = stats.relative_improvement(runs[method].mean()[key], runs[base].mean()[key])
+    return gain, stats.paired_ttest(runs[method].per_user()[key], runs[base].per_user()[key])
+
+
+def write_table(args, manifest, stem: str, title: str, ours: dict, why: dict) -> None:
+    """Close the manifest, write ``<out>/<stem>.{md,json}`` beside the paper's numbers and print it."""
+    manifest.finish()
+    reference = tables.load_reference(REFERENCE / f"{stem}.csv")
+    cells = tables.build_cells(reference, ours, tables.statuses(why))
+    md, _ = tables.write_table(cells, stem, args.out, manifest, title)
+    print(md.read_text(encoding="utf-8"))

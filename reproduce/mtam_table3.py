@@ -12,9 +12,19 @@ settings: see reproduce/mtam_common.py. Writes paper_tables/mtam_table3.{md,json
 
 import sys
 
-from mtam_common import PROFILES, REFERENCE, REPO, metric_key, run_all, table3_methods
+from mtam_common import (
+    PROFILES,
+    REPO,
+    best,
+    compare,
+    metric_cells,
+    metric_key,
+    run_all,
+    table3_methods,
+    write_table,
+)
 
-from seqrec.evaluation import cli, stats, tables
+from seqrec.evaluation import cli
 
 STEM = "mtam_table3"
 METRICS = ("HR@10", "NDCG@10")
@@ -23,30 +33,20 @@ BASE = "GRU"
 
 def main(argv=None) -> int:
     args, profile, manifest = cli.start(__doc__, STEM, PROFILES, REPO / "paper_tables", argv)
-    reference = tables.load_reference(REFERENCE / f"{STEM}.csv")
     results, why = run_all(args, profile, manifest, table3_methods(profile))
-    ours = {}
+    ours = metric_cells(results, METRICS)
     for label, runs in results.items():
-        for method, result in runs.items():
-            for metric in METRICS:
-                ours[(label, method, metric)] = result.mean()[metric_key(metric)]
         for metric in METRICS:
             key = metric_key(metric)
-            scores = {m: r.mean()[key] for m, r in runs.items() if m != BASE}
-            if BASE not in runs or not scores:
+            variant = best(runs, key, exclude=BASE)
+            if BASE not in runs or variant is None:
                 continue
-            best = max(scores, key=scores.get)
-            gain = stats.relative_improvement(scores[best], runs[BASE].mean()[key])
+            gain, test = compare(runs, variant, BASE, key)
             ours[(label, "improvement", metric)] = 100 * gain
-            test = stats.paired_ttest(runs[best].per_user()[key], runs[BASE].per_user()[key])
-            manifest.notes.append(f"{label}: best variant on {metric} is {best}, {100 * gain:+.2f} % over "
+            manifest.notes.append(f"{label}: best variant on {metric} is {variant}, {100 * gain:+.2f} % over "
                                   f"{BASE}; per-user paired test {test}")
-    manifest.finish()
-
-    cells = tables.build_cells(reference, ours, tables.statuses(why))
-    md, _ = tables.write_table(cells, STEM, args.out, manifest,
-                               "MTAM Table 3: ablations, HR@10 and NDCG@10 (Ji et al., 2020)")
-    print(md.read_text(encoding="utf-8"))
+    write_table(args, manifest, STEM, "MTAM Table 3: ablations, HR@10 and NDCG@10 (Ji et al., 2020)", ours,
+                why)
     return 0
 
 
