@@ -334,7 +334,7 @@ def parse_ratings(path: Path) -> pd.DataFrame:
     label = str(path)
     text = readers.decode_text(path.read_bytes(), label, ENCODINGS).lstrip("\ufeff")
     if has_header_line(text):
-        frame, lines = readers.read_csv(text, label)
+        frame, lines = readers.read_delimited(text, label, sep=",")
         names = [str(c).lower() for c in frame.columns]
         if len(names) != len(RATING_COLUMNS):
             raise DataError(
@@ -347,7 +347,7 @@ def parse_ratings(path: Path) -> pd.DataFrame:
                 "original files have no header line).")
         frame.columns = list(RATING_COLUMNS)
     else:
-        frame, lines = readers.read_csv(text, label, names=RATING_COLUMNS)
+        frame, lines = readers.read_delimited(text, label, sep=",", names=RATING_COLUMNS)
     return rating_events(frame, label, lines)
 
 

@@ -141,6 +141,13 @@ def read_delimited(
                 f"{label}: malformed line ({err}). Every line must have the same number of "
                 f"{sep!r}-separated fields; quote fields that contain the separator."
             ) from err
+        if not isinstance(frame.index, pd.RangeIndex):  # pandas took the extra first field as a label
+            lines = [(k, s) for k, s in enumerate(text.splitlines(), start=1) if s.strip()]
+            number, line = lines[header_lines]
+            raise DataError(
+                f"{label}: line {number} has more {sep!r}-separated fields than the {len(frame.columns)} "
+                f"expected ({sep.join(map(str, frame.columns))}): {line[:120]!r}. Fix or remove that line "
+                f"(a {sep!r} at the end of a line adds an empty field).")
         if text.rstrip().count("\n") + 1 != len(frame) + header_lines:  # blank or multi-line rows
             _set_lines(frame, header_lines, _csv_lines(text, sep, header_lines))
     frame.columns = [str(c).strip() for c in frame.columns]
@@ -153,19 +160,6 @@ def read_delimited(
     if frame.empty:
         raise DataError(f"{label}: the file has a header but no data rows.")
     return frame, header_lines
-
-
-def read_csv(text: str, label: str, names: Sequence[str] | None = None) -> tuple[pd.DataFrame, int]:
-    """`read_delimited` for ','-separated text, refusing a first data line with more fields than the
-    header (or ``names``), which pandas would silently read as a row label, shifting every column."""
-    frame, lines = read_delimited(text, label, sep=",", names=names)
-    if not isinstance(frame.index, pd.RangeIndex):
-        number, line = [(k, s) for k, s in enumerate(text.splitlines(), start=1) if s.strip()][lines]
-        raise DataError(
-            f"{label}: line {number} has more ','-separated fields than the {len(frame.columns)} expected "
-            f"({','.join(map(str, frame.columns))}): {line[:120]!r}. Fix or remove that line (a ',' at the "
-            "end of a line adds an empty field).")
-    return frame, lines
 
 
 def _split_lines(

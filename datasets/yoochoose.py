@@ -125,7 +125,7 @@ def parse_clicks(path: Path) -> tuple[pd.DataFrame, pd.Series]:
     text = readers.decode_text(path.read_bytes(), label, ENCODINGS).lstrip("\ufeff")
     first = text.split("\n", 1)[0].rstrip("\r").split(",")
     if len(first) >= 3 and not first[0].strip().isdigit() and not first[2].strip().isdigit():
-        frame, lines = readers.read_csv(text, label)
+        frame, lines = readers.read_delimited(text, label, sep=",")
         if len(frame.columns) != len(COLUMNS):
             raise DataError(
                 f"{label}: line 1, a header line, names {len(frame.columns)} columns {list(frame.columns)}; "
@@ -133,7 +133,7 @@ def parse_clicks(path: Path) -> tuple[pd.DataFrame, pd.Series]:
         log.info("%s: line 1 is a header line %s; skipped", label, list(frame.columns))
         frame.columns = list(COLUMNS)
     else:
-        frame, lines = readers.read_csv(text, label, names=COLUMNS)
+        frame, lines = readers.read_delimited(text, label, sep=",", names=COLUMNS)
     categories = frame["category"].astype(str).str.strip()
     bad = ~categories.str.fullmatch(CATEGORY.pattern).to_numpy(dtype=bool)
     if bad.any():

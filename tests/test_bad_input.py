@@ -145,6 +145,15 @@ def test_movielens_csv_row_with_too_many_fields(tmp_path):
     assert "line 3" in message and "same number of" in message
 
 
+def test_movielens_first_row_with_too_many_fields_is_not_read_shifted(tmp_path):
+    """pandas would take the first field of such a file as a row label and shift every column."""
+    ratings = "".join(line + ",\n" if n else line + "\n"
+                      for n, line in enumerate(RATINGS_CSV.splitlines()))  # a ',' ends every data line
+    message = load_broken(tmp_path, LATEST, csv_release(ratings))
+    assert names_file(message, tmp_path / "data" / "movielens-latest-small" / "ratings.csv")
+    assert "line 2 has more ','-separated fields than the 4 expected" in message
+
+
 def test_movielens_dat_row_with_missing_field(tmp_path):
     ratings = RATINGS_DAT.replace("1::2::3::978302109", "1::2::978302109")  # line 2
     message = load_broken(tmp_path, "movielens-1m", {"ratings.dat": ratings, "movies.dat": MOVIES_DAT})
@@ -224,6 +233,15 @@ def test_log_sanity(tmp_path, suffix):
     events, items = read_log(write_log(tmp_path / f"log{suffix}"), LogFormat())
     assert list(events.itertuples(index=False, name=None)) == LOG_ROWS
     assert sorted(items.index) == ["i1", "i2"]
+
+
+def test_log_with_a_tab_ending_every_line_is_refused_not_shifted(tmp_path):
+    path = write_log(tmp_path / "log.tsv")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([lines[0], *(line + "\t" for line in lines[1:])]) + "\n", encoding="utf-8")
+    expected = "line 2 has more '\\t'-separated fields than the 4 expected"  # the separator as repr
+    with pytest.raises(DataError, match=re.escape(expected)):
+        read_log(path, LogFormat())
 
 
 @pytest.mark.parametrize("suffix", SUFFIXES)
