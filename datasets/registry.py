@@ -20,7 +20,7 @@ from pathlib import Path
 
 import tensorflow_datasets as tfds
 
-from . import amazon, amazon2018, locations, movielens, netflix, synthetic, tianchi, yoochoose
+from . import amazon, amazon2018, lastfm, locations, movielens, netflix, synthetic, tianchi, yoochoose
 from .errors import DatasetNotFoundError
 from .interactions import Interactions
 from .records import read_item_records
@@ -165,6 +165,20 @@ def _tianchi_spec() -> DatasetSpec:
     )
 
 
+def _lastfm_spec() -> DatasetSpec:
+    return DatasetSpec(
+        name="lastfm-1k",
+        summary="Last.fm 1K users (Celma): plays with timestamps, implicit, songs as (artist, track name)",
+        files=(lastfm.PLAYS_FILE, f"or the archive {lastfm.ARCHIVE}"),
+        make_builder=_builder(lastfm.LastFM1K),
+        locate=lastfm.locate,
+        url=lastfm.URL,
+        feature_structure="none",
+        note="The sha256 of the downloaded archive is logged. UserGRU evaluates on a 10 % subsample: "
+             "seqrec.datasets.protocols.subsample_windows.",
+    )
+
+
 def _synthetic_spec(preset: str) -> DatasetSpec:
     return DatasetSpec(
         name=f"synthetic-{preset}",
@@ -185,6 +199,7 @@ for _category2018 in amazon2018.CATEGORIES.values():
     register(_amazon2018_spec(_category2018))
 register(_yoochoose_spec())
 register(_tianchi_spec())
+register(_lastfm_spec())
 for _preset in synthetic.PRESETS:
     register(_synthetic_spec(_preset))
 

@@ -21,6 +21,7 @@ SHARED_FOLDERS = {
     "amazon-2018-magazine-subscriptions": "amazon-2018-magazine-ratings-sample",
     "yoochoose-clicks": "yoochoose",
     "tianchi-mobile": "tianchi-mobile",
+    "lastfm-1k": "lastfm-1k-head",
 }
 
 

@@ -178,3 +178,55 @@ def test_paper_protocols_on_movielens(ml_small):
     dmran = P.dmran(e)
     assert len(dmran.test) == ml_small.n_users
     assert "leave_last_out" in dmran.describe() and "train:" in dmran.describe()
+
+
+def _lengths(events):
+    return events.groupby("user").size().to_dict()
+
+
+def test_subsample_windows_keeps_one_contiguous_stretch_per_user():
+    events = frame([("u", f"i{k}", k) for k in range(30)] + [("v", f"j{k}", k) for k in range(7)]
+                   + [("w", "a", 1)])
+    reports = []
+    out = P.subsample_windows(events, 0.1, seed=0, reports=reports)
+    # ceil(0.1 * 30) = 3 (not 4, as 0.1 * 30 = 3.0000000000000004 in floating point), ceil(0.7) = 1
+    assert _lengths(out) == {"u": 3, "v": 1, "w": 1}
+    assert out.equals(sort_events(out))
+    for user, group in out.groupby("user"):
+        positions = events.index[events["user"] == user].get_indexer(
+            events.index[(events["user"] == user) & events["item"].isin(group["item"])])
+        assert list(positions) == list(range(positions[0], positions[0] + len(group)))
+    r = reports[0]
+    assert r.rows == (38, 5) and r.users == (3, 3) and r.items == (38, 5)
+    assert r.step == "subsample_windows(fraction=0.1, seed=0)"
+    assert "removed 33 rows, 0 users, 33 items" in str(r)
+
+
+def test_subsample_windows_fraction_seeds_and_contiguity_on_movielens(ml_small):
+    events = ml_small.events
+    a = P.subsample_windows(events, 0.1, seed=0)
+    b = P.subsample_windows(events, 0.1, seed=0)
+    c = P.subsample_windows(events, 0.1, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(c)
+    n = events["user"].value_counts()
+    kept = a["user"].value_counts()
+    assert set(kept.index) == set(n.index)
+    assert (kept == np.ceil(np.round(0.1 * n[kept.index], 9)).astype(int)).all()
+    assert 0.1 <= len(a) / len(events) < 0.1 + n.size / len(events)
+    # each user's kept events are consecutive in the user's event order
+    position = events.groupby("user", sort=False).cumcount()
+    keyed = events.assign(position=position).merge(a, on=["user", "item", "timestamp", "rating"])
+    spans = keyed.groupby("user")["position"].agg(["min", "max", "size"])
+    assert (spans["max"] - spans["min"] + 1 == spans["size"]).all()
+    # starts vary: not always the beginning or the end of the sequence
+    assert 0 < (spans["min"] == 0).mean() < 1
+    full = P.subsample_windows(events, 1.0, seed=5)
+    pd.testing.assert_frame_equal(full, events)
+
+
+def test_subsample_windows_rejects_bad_fractions():
+    events = frame([("u", "a", 1)])
+    for fraction in (0, -0.1, 1.5):
+        with pytest.raises(ProtocolError, match="fraction must be in"):
+            P.subsample_windows(events, fraction, seed=0)
