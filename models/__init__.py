@@ -8,8 +8,11 @@ from .base import Recommender
 from .hievh import HieVH
 from .iarn import IARN
 from .item2vec import Item2Vec, MP2Vec
+from .knn import ItemKNN
 from .mf import BPR, MF
 from .ncf import NCF
+from .seq_mf import SequentialMF
 from .timesvd import TimeSVDpp
 
-__all__ = ["BPR", "IARN", "MF", "NCF", "HieVH", "Item2Vec", "MP2Vec", "Recommender", "TimeSVDpp", "iarn"]
+__all__ = ["BPR", "IARN", "MF", "NCF", "HieVH", "Item2Vec", "ItemKNN", "MP2Vec", "Recommender",
+           "SequentialMF", "TimeSVDpp", "iarn"]
