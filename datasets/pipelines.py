@@ -10,6 +10,7 @@ first), ``ages`` (seconds between a history event and the target's time) and ``t
 """
 
 import dataclasses
+import heapq
 
 import numpy as np
 import pandas as pd
@@ -169,6 +170,19 @@ def next_item_dataset(table: SequenceTable, targets: np.ndarray, *, max_len: int
     return _finish(ds, label, n_negatives, sampler, seed)
 
 
+def _chunks(table: SequenceTable, size: int) -> tuple[np.ndarray, ...]:
+    """Each group's sequence cut into consecutive chunks of ``size`` inputs (every event but the group's
+    last is an input; its target is the event after it): ``(chunks per group, group of each chunk, its
+    number within the group, its first input's position, its number of inputs)``."""
+    lengths = np.diff(table.offsets) - 1
+    chunks = np.where(lengths > 0, -(-lengths // size), 0)
+    groups = np.repeat(np.arange(table.n_groups), chunks)
+    chunk_no = np.arange(len(groups)) - np.repeat(np.cumsum(chunks) - chunks, chunks)
+    starts = table.offsets[groups] + chunk_no * size
+    sizes = np.minimum(size, table.offsets[groups + 1] - 1 - starts)
+    return chunks, groups, chunk_no, starts.astype(np.int64), sizes.astype(np.int64)
+
+
 def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shuffle: bool = False,
                      seed: int = 0, label: str | None = None,
                      drop_remainder: bool = False) -> tf.data.Dataset:
@@ -182,13 +196,7 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
     ``gaps`` float32 [B, L] (seconds since the previous input), ``target_gaps`` float32 [B, L]
     (seconds from each input to its target) and ``user`` int32 [B].
     """
-    lengths = np.diff(table.offsets) - 1  # targets per group
-    chunks = np.where(lengths > 0, -(-lengths // max_len), 0)
-    groups = np.repeat(np.arange(table.n_groups), chunks)
-    first = np.repeat(np.cumsum(chunks) - chunks, chunks)
-    chunk_no = np.arange(len(groups)) - first
-    starts = table.offsets[groups] + chunk_no * max_len
-    sizes = np.minimum(max_len, table.offsets[groups + 1] - 1 - starts)
+    _, groups, _, starts, sizes = _chunks(table, max_len)
     index = {"start": starts.astype(np.int64), "size": sizes.astype(np.int64),
              "group_start": table.offsets[groups], "user": groups.astype(np.int32)}
     values, times = tf.constant(table.values), tf.constant(table.times)
@@ -206,6 +214,52 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
     ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
     ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
     return _finish(ds, label, 0, None, seed)
+
+
+def lane_dataset(table: SequenceTable, *, lanes: int, steps: int, seed: int = 0) -> tf.data.Dataset:
+    """Session-parallel batches for stateful training with truncated back-propagation through time.
+
+    Each user's sequence is cut into consecutive chunks of ``steps`` inputs, as in `sequence_dataset`
+    (input ``j`` predicts the event after it). A batch has ``lanes`` rows; each lane works through its
+    users' chunks in order, one chunk per batch, and takes the next user when one ends (the
+    session-parallel mini-batches of Hidasi et al. 2016; the user goes to the lane that frees first, so
+    lanes end together). A model carries each lane's state from batch to batch and starts from zero where
+    ``reset`` is set (a lane's first chunk of a user, or an idle lane). Users are shuffled with
+    ``seed + epoch``: every iteration over the dataset (every Keras epoch) is a new order.
+
+    Yields batches of: ``items``, ``targets`` int32 [lanes, steps], ``mask`` bool [lanes, steps]
+    (right-padded; an idle lane is all False), ``user`` int32 [lanes], ``reset`` bool [lanes].
+    """
+    chunks, groups, chunk_no, starts, sizes = _chunks(table, steps)
+    epochs = iter(range(1 << 62))
+
+    def schedule():
+        order = np.random.default_rng(seed + next(epochs)).permutation(np.flatnonzero(chunks))
+        heap = [(0, lane) for lane in range(lanes)]
+        lane_of, begin = np.zeros(table.n_groups, np.int64), np.zeros(table.n_groups, np.int64)
+        for user in order:
+            load, lane = heapq.heappop(heap)
+            lane_of[user], begin[user] = lane, load
+            heapq.heappush(heap, (load + int(chunks[user]), lane))
+        grid = np.full((max(load for load, _ in heap), lanes), -1, np.int64)
+        grid[begin[groups] + chunk_no, lane_of[groups]] = np.arange(len(groups))
+        yield from grid
+
+    values, times = tf.constant(table.values), tf.constant(table.times)
+    index = {"start": tf.constant(starts), "size": tf.constant(sizes), "chunk": tf.constant(chunk_no),
+             "user": tf.constant(groups.astype(np.int32))}
+
+    def assemble(ids):
+        valid = ids >= 0
+        pick = {k: tf.gather(v, tf.maximum(ids, 0)) for k, v in index.items()}
+        ends = pick["start"] + tf.where(valid, pick["size"], 0)
+        inputs = gather_windows(values, times, pick["start"], ends, steps, "right")
+        nxt = gather_windows(values, times, pick["start"] + 1, ends + 1, steps, "right")
+        return {"items": inputs["values"], "targets": nxt["values"], "mask": inputs["mask"],
+                "user": tf.where(valid, pick["user"], 0), "reset": ~valid | (pick["chunk"] == 0)}
+
+    ds = tf.data.Dataset.from_generator(schedule, output_signature=tf.TensorSpec((lanes,), tf.int64))
+    return ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
 
 
 def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, items, ratings, times,

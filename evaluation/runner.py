@@ -13,6 +13,7 @@ A method is anything with ``name``, ``hyperparameters``, ``fit(data, task, conte
 import dataclasses
 import logging
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -23,7 +24,7 @@ import tensorflow as tf
 
 from seqrec.datasets import Interactions, load
 from seqrec.datasets.negatives import NegativeSampler
-from seqrec.datasets.pipelines import SequenceData, sequence_dataset
+from seqrec.datasets.pipelines import SequenceData, lane_dataset, sequence_dataset
 from seqrec.datasets.protocols import Split
 
 from .ranking import RankingResult
@@ -232,6 +233,98 @@ class FactorModel:
 
     def scores(self, batch: dict) -> tf.Tensor:
         return tf.constant(self.model.score_all(np.asarray(batch["user"])))
+
+
+class StatefulNextItem:
+    """A recurrent Keras model trained statefully over whole sequences and scored with its state
+    carried through each user's whole history (`seqrec.evaluation.tasks.SequenceTask`).
+
+    Training: truncated back-propagation through time on session-parallel batches
+    (`seqrec.datasets.pipelines.lane_dataset`: ``lanes`` rows, ``steps`` unrolled steps, the state
+    carried from chunk to chunk of a user), softmax cross-entropy of the next item at every step (padded
+    steps weighted 0), Adam with the global gradient norm capped at ``clipnorm``, early stopping on the
+    task's validation metric with the best epoch's weights restored. Scoring: each group's sequences run
+    ``eval_steps`` steps at a time from the zero state, the state carried on, and the output after the
+    event before each target scores every item.
+
+    Args:
+      build: ``(data) -> keras.Model`` with ``encode(inputs, initial_state, training) -> (h [B, T, units],
+        state [B, units])``, ``output_layer`` (hidden -> logits) and a ``call`` that carries the state of
+        training batches with ``reset`` (e.g. `seqrec.models.UserGRU` built with ``lanes``).
+    """
+
+    def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], epochs: int = 10,
+                 learning_rate: float = 1e-3, patience: int = 2, lanes: int = 1000, steps: int = 20,
+                 clipnorm: float | None = 5.0, eval_steps: int = 256, jit_compile: bool = True,
+                 hyperparameters: dict | None = None):
+        self.name, self.build = name, build
+        self.epochs, self.learning_rate, self.patience = epochs, learning_rate, patience
+        self.lanes, self.steps, self.clipnorm, self.eval_steps = lanes, steps, clipnorm, eval_steps
+        self.jit_compile = jit_compile
+        self.hyperparameters = {"epochs": epochs, "learning_rate": learning_rate, "patience": patience,
+                                "batch_lanes": lanes, "unrolled_steps": steps, "global_clipnorm": clipnorm,
+                                **(hyperparameters or {})}
+
+    def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
+        """``(inputs, next items, weights)`` batches of the training part."""
+        table = data.history_tables(("train",))[0]
+        ds = lane_dataset(table, lanes=self.lanes, steps=self.steps, seed=seed)
+        return ds.map(lambda x: ({k: x[k] for k in ("items", "mask", "user", "reset")}, x["targets"],
+                                 tf.cast(x["mask"], tf.float32)))
+
+    def fit(self, data: SequenceData, task, context: RunContext) -> dict:
+        self.model = self.build(data)
+        self.model.compile(optimizer=keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clipnorm),
+                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           jit_compile=self.jit_compile)
+        self._encode = tf.function(lambda x, s: self.model.encode(x, s, training=False),
+                                   reduce_retracing=True)
+        self._logits = tf.function(lambda h: self.model.output_layer(h), reduce_retracing=True)
+        timer = EpochTimer()
+        monitor = f"val_{task.monitor}"
+        callbacks = [timer, ValidationMetric(task, self, data, task.monitor),
+                     keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=self.patience,
+                                                   restore_best_weights=True)]
+        if context.logdir is not None:
+            logdir = Path(context.logdir) / self.name
+            callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
+            log_hyperparameters(logdir, {"method": self.name, "seed": context.seed, **self.hyperparameters})
+        with warnings.catch_warnings():  # an epoch's length depends on its lane schedule, so Keras cannot
+            warnings.filterwarnings("ignore", message="Your input ran out of data")  # know it in advance
+            history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
+                                     callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        scores = history.history[monitor]
+        lengths = np.diff(data.history_tables(("train",))[0].offsets)
+        tuples = int(np.maximum(lengths - 1, 0).sum())  # (input, next item) pairs of an epoch
+        return {"epochs_run": len(scores), "best_epoch": int(np.argmax(scores)) + 1,
+                f"best_{monitor}": float(np.max(scores)),
+                "train_loss": [round(float(v), 5) for v in history.history["loss"]],
+                "train_tuples_per_s": round(tuples / float(np.median(timer.seconds)), 1)}
+
+    def sequence_scores(self, group: dict) -> tf.Tensor:
+        rows, before = group["row"], group["position"] - 1  # the output after the event before a target
+        hidden = np.zeros((len(rows), self.model.units), np.float32)
+        state = tf.zeros((len(group["user"]), self.model.units))
+        for start in range(0, group["items"].shape[1], self.eval_steps):
+            span = slice(start, start + self.eval_steps)
+            h, state = self._encode({"items": group["items"][:, span], "mask": group["mask"][:, span],
+                                     "user": group["user"]}, state)
+            here = (before >= start) & (before < start + self.eval_steps)
+            hidden[here] = tf.gather_nd(h, np.stack([rows[here], before[here] - start], 1)).numpy()
+        return self._logits(hidden)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Seconds of each epoch's training, before any end-of-epoch callback listed after it (validation)."""
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 @dataclasses.dataclass

@@ -1,17 +1,20 @@
 """Evaluation tasks: what is predicted, on which examples, and how it is scored.
 
-* `NextItemTask`: the next item after every prefix, ranked among the whole catalogue (MTAM, DMRAN,
-  UserGRU, Ante-RNN protocols).
+* `NextItemTask`: the next item after every prefix, truncated to the latest ``max_len`` events, ranked
+  among the whole catalogue (MTAM, DMRAN, Ante-RNN protocols).
+* `SequenceTask`: the next item after every event, with the user's whole history, never truncated
+  (UserGRU: recurrent models carry their state through sequences of thousands of events).
 * `RatingTask`: IARN's evaluation: RMSE and MAE of predicted ratings (rating models only) and, for
   every method, the per-user AUC of the user's held-out items against every item the user never rated.
 
-A method passed to a task provides ``scores(batch) -> [B, n_items]`` (next item) or
+A method passed to a task provides ``scores(batch) -> [B, n_items]`` (next item),
+``sequence_scores(group) -> [n_targets, n_items]`` (sequence, see `SequenceTask.groups`) or
 ``predict(users, items, times) -> ratings`` and ``score_all(users, times) -> [B, n_items]`` (rating;
 ``times`` is when the prediction is made, so that time-aware models read only earlier events).
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -71,6 +74,88 @@ class NextItemTask:
         batches = score_batches(method.scores, self.eval_dataset(data, part), data.items.size,
                                 exclude_key="seen" if self.exclude_seen else None)
         return evaluate_ranking(batches, self.ks, self.ties, protocol=self.describe())
+
+
+@dataclasses.dataclass
+class SequenceTask:
+    """Next-item prediction after every event of a part, each target with its user's whole history.
+
+    Every validation (test) event with at least one earlier event is one target; its history is every
+    earlier event of the user, of any part (UserGRU 4.1: the validation and test events continue each
+    user's sequence "while maintaining the order"). Users are scored in groups (`groups`) so that a
+    recurrent model runs once over each sequence instead of once per prefix. Full ranking over all
+    items; seen items stay in the ranking unless ``exclude_seen``.
+
+    Args:
+      ks: cut-offs (UserGRU 4.1.1: 20).
+      max_targets: at most this many targets per group (bounds the [targets, n_items] score matrix),
+        except that a user's targets are never split between groups.
+      max_users: at most this many users per group.
+      monitor: the validation metric for early stopping.
+    """
+
+    ks: Sequence[int] = (20,)
+    max_targets: int = 1024
+    max_users: int = 256
+    ties: str = "pessimistic"
+    monitor: str = "mrr@20"
+    exclude_seen: bool = False
+
+    def describe(self) -> str:
+        return (f"next item after every event, whole history (never truncated), full ranking over all "
+                f"items, ties {self.ties}, "
+                f"{'seen items excluded' if self.exclude_seen else 'seen items ranked'}")
+
+    def groups(self, data: SequenceData, part: str) -> Iterator[dict]:
+        """Groups of users with targets in ``part``, users of similar length together. Each group:
+
+        * ``user`` int [G]; ``items`` int32 [G, T], ``times`` int64 [G, T] (unix seconds), ``mask`` bool
+          [G, T]: each user's events in order up to the last target of the part, right-padded;
+        * ``row``, ``position`` int [n]: target k is ``items[row[k], position[k]]``, and its history is
+          ``items[row[k], :position[k]]``; ``target`` int32 [n] the target items.
+        """
+        t = data.by_user
+        targets = data.targets(part)
+        users = t.group_of(targets)
+        order_users, first = np.unique(users, return_index=True)
+        last = np.r_[first[1:], len(targets)] - 1  # targets are sorted by user, then position
+        lengths = targets[last] - t.offsets[order_users] + 1
+        counts = last - first + 1
+        order = np.argsort(lengths, kind="stable")
+        start = 0
+        while start < len(order):
+            stop, n = start, 0
+            while stop < len(order) and stop - start < self.max_users and (
+                    stop == start or n + counts[order[stop]] <= self.max_targets):
+                n += counts[order[stop]]
+                stop += 1
+            yield self._group(t, targets, order_users, first, counts, lengths, order[start:stop])
+            start = stop
+
+    @staticmethod
+    def _group(t, targets, users, first, counts, lengths, chosen) -> dict:
+        width = int(lengths[chosen].max())
+        steps = np.arange(width)
+        mask = steps[None, :] < lengths[chosen][:, None]
+        index = np.where(mask, t.offsets[users[chosen]][:, None] + steps[None, :], 0)
+        rows = np.repeat(np.arange(len(chosen)), counts[chosen])
+        picked = np.concatenate([targets[first[u]:first[u] + counts[u]] for u in chosen])
+        return {"user": users[chosen], "items": np.where(mask, t.values[index], 0).astype(np.int32),
+                "times": np.where(mask, t.times[index], 0), "mask": mask, "row": rows,
+                "position": picked - t.offsets[users[chosen]][rows], "target": t.values[picked]}
+
+    def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
+        def batches():
+            for group in self.groups(data, part):
+                out = {"scores": method.sequence_scores(group), "targets": group["target"],
+                       "user": group["user"][group["row"]]}
+                if self.exclude_seen:
+                    seen = np.where(np.arange(group["items"].shape[1])[None, :] < group["position"][:, None],
+                                    group["items"][group["row"]], 0)
+                    out["exclude"] = items_mask(seen, data.items.size)
+                yield out
+
+        return evaluate_ranking(batches(), self.ks, self.ties, protocol=self.describe())
 
 
 @dataclasses.dataclass
