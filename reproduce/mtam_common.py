@@ -19,7 +19,6 @@ import dataclasses
 import sys
 import time
 import traceback
-from pathlib import Path
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from seqrec.datasets import first_loadable, load
 from seqrec.datasets import protocols as P
 from seqrec.datasets.features import item_categories
 from seqrec.datasets.pipelines import SequenceData
-from seqrec.evaluation import cli, stats, tables
+from seqrec.evaluation import cli
 from seqrec.evaluation.runner import (
     FactorModel,
     KerasNextItem,
@@ -42,8 +41,6 @@ from seqrec.models.mtam import MTAM
 from seqrec.models.self_attention import SASRec, TimeAwareSelfAttention, TiSASRec
 from seqrec.models.session import NARM, STAMP
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO / "paper_tables" / "reference"
 TARGET_TIME_NOTE = ("Every model reads the target's timestamp, as MTAM defines the task "
                     "(Rec(S_u, t_target), section 3): time-aware models know when the next behaviour "
                     "happens, never what it is.")
@@ -291,35 +288,3 @@ def run_all(args, profile: Profile, manifest, methods: dict, ks: tuple[int, ...]
     manifest.notes += [f"task: {task(profile, ks).describe()}", f"computation: {describe_modes(profile)}",
                        TARGET_TIME_NOTE]
     return results, why
-
-
-def metric_key(metric: str) -> str:
-    """The table's metric name (``HR@10``) as the evaluator's column (``hr@10``)."""
-    return metric.lower()
-
-
-def metric_cells(results: dict, metrics) -> dict:
-    """``{(dataset, method, metric): value}`` of every run, for the table writer."""
-    return {(label, method, metric): result.mean()[metric_key(metric)]
-            for label, runs in results.items() for method, result in runs.items() for metric in metrics}
-
-
-def best(runs: dict, key: str, exclude: str) -> str | None:
-    """The method with the highest mean ``key`` among ``runs`` other than ``exclude``."""
-    scores = {m: r.mean()[key] for m, r in runs.items() if m != exclude}
-    return max(scores, key=scores.get) if scores else None
-
-
-def compare(runs: dict, method: str, base: str, key: str):
-    """``(relative improvement, paired t-test over users)`` of ``method`` over ``base`` on ``key``."""
-    gain = stats.relative_improvement(runs[method].mean()[key], runs[base].mean()[key])
-    return gain, stats.paired_ttest(runs[method].per_user()[key], runs[base].per_user()[key])
-
-
-def write_table(args, manifest, stem: str, title: str, ours: dict, why: dict) -> None:
-    """Close the manifest, write ``<out>/<stem>.{md,json}`` beside the paper's numbers and print it."""
-    manifest.finish()
-    reference = tables.load_reference(REFERENCE / f"{stem}.csv")
-    cells = tables.build_cells(reference, ours, tables.statuses(why))
-    md, _ = tables.write_table(cells, stem, args.out, manifest, title)
-    print(md.read_text(encoding="utf-8"))

@@ -13,7 +13,8 @@ reproduce/mtam_common.py. Writes paper_tables/mtam_figure3_4.{png,md,json}.
 import sys
 
 import pandas as pd
-from mtam_common import PROFILES, REPO, metric_key, paper_datasets, present, run_all, table2_methods
+from common import REPO, metric_key
+from mtam_common import PROFILES, paper_datasets, present, run_all, table2_methods
 
 from seqrec.evaluation import cli
 from seqrec.evaluation.figures import new_figure, write_figure

@@ -10,7 +10,8 @@ reproduce/mtam_common.py. Writes paper_tables/mtam_figure5.{png,md,json}.
 import sys
 
 import pandas as pd
-from mtam_common import PROFILES, REPO, metric_key, mtam, run_all
+from common import REPO, metric_key
+from mtam_common import PROFILES, mtam, run_all
 
 from seqrec.evaluation import cli
 from seqrec.evaluation.figures import new_figure, write_figure

@@ -9,17 +9,8 @@ Protocol and settings: see reproduce/mtam_common.py. Writes paper_tables/mtam_ta
 
 import sys
 
-from mtam_common import (
-    PROFILES,
-    REPO,
-    best,
-    compare,
-    metric_cells,
-    metric_key,
-    run_all,
-    table2_methods,
-    write_table,
-)
+from common import REPO, best, compare, metric_cells, metric_key, write_table
+from mtam_common import PROFILES, run_all, table2_methods
 
 from seqrec.evaluation import cli
 

@@ -12,17 +12,8 @@ settings: see reproduce/mtam_common.py. Writes paper_tables/mtam_table3.{md,json
 
 import sys
 
-from mtam_common import (
-    PROFILES,
-    REPO,
-    best,
-    compare,
-    metric_cells,
-    metric_key,
-    run_all,
-    table3_methods,
-    write_table,
-)
+from common import REPO, best, compare, metric_cells, metric_key, write_table
+from mtam_common import PROFILES, run_all, table3_methods
 
 from seqrec.evaluation import cli
 

@@ -17,6 +17,7 @@ SCRIPTS = {
     "mtam_table3.py": ["mtam_table3.md", "mtam_table3.json"],
     "mtam_figure3_4.py": ["mtam_figure3_4.png", "mtam_figure3_4.md", "mtam_figure3_4.json"],
     "mtam_figure5.py": ["mtam_figure5.png", "mtam_figure5.md", "mtam_figure5.json"],
+    "usergru_table2.py": ["usergru_table2.md", "usergru_table2.json"],
 }
 
 
