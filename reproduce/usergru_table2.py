@@ -78,8 +78,8 @@ PROFILES = {
     "smoke": Profile(16, 8, 1, 2, ("synthetic data (planted per-user favourites) instead of MovieLens",
                                    "16 hidden units instead of 1000", "batch of 8 lanes instead of 1000",
                                    "1 epoch (GRUs), 2 iterations (MF) instead of 10 and 30")),
-    "small": Profile(256, 64, 10, 30, (
-        "256 hidden units and embeddings instead of 1000",
+    "small": Profile(128, 64, 10, 30, (
+        "128 hidden units and embeddings instead of 1000",
         "batch of 64 lanes instead of 1000 (ML latest-small has 610 users: 1000 lanes would leave most "
         "idle)",)),
     "paper": Profile(1000, 1000, 10, 30, ()),
