@@ -16,24 +16,19 @@ silent): batch 256, gradient norm clipped to 1, one attention head, 6 hops.
 """
 
 import dataclasses
-import sys
-import time
-import traceback
 
 import numpy as np
+from common import run_datasets
 
 from seqrec.datasets import first_loadable, load
 from seqrec.datasets import protocols as P
 from seqrec.datasets.features import item_categories
 from seqrec.datasets.pipelines import SequenceData
-from seqrec.evaluation import cli
 from seqrec.evaluation.runner import (
     FactorModel,
     KerasNextItem,
     PersonalPopularity,
     Popularity,
-    RunContext,
-    set_seed,
 )
 from seqrec.evaluation.tasks import NextItemTask
 from seqrec.models import BPR
@@ -219,15 +214,6 @@ def table3_methods(profile: Profile) -> dict:
     }
 
 
-def run_method(method, prepared: Prepared, task: NextItemTask, seed: int, logdir=None) -> dict:
-    """Seed, fit (early stopping on validation) and evaluate one method on the test targets."""
-    set_seed(seed)
-    start = time.perf_counter()
-    info = method.fit(prepared.data, task, RunContext(seed, logdir))
-    result = task.evaluate(method, prepared.data, "test")
-    return {"result": result, "info": info, "seconds": round(time.perf_counter() - start, 1)}
-
-
 def describe_modes(profile: Profile) -> str:
     """The manifest line saying which computation trained and evaluated the models."""
     return ("window mode (one pass per chunk, see the profile notes)" if profile.windows
@@ -248,43 +234,19 @@ def users_table(prepared: Prepared) -> str:
 def run_all(args, profile: Profile, manifest, methods: dict, ks: tuple[int, ...] = (10,),
             papers=None) -> tuple[dict, dict]:
     """Run ``methods`` (name -> factory) on every paper dataset present, recording each dataset in
-    the manifest. Returns ``(results, why)``: ``results[label][method]`` is the test `RankingResult`,
-    ``why[label]`` or ``why[(label, method)]`` the status of what did not run."""
-    papers = papers if papers is not None else paper_datasets(args.profile, args.datasets)
-    found = {p.label: present(p, args.data_dir) for p in papers}
-    progress = cli.Progress(max(1, len(methods) * sum(1 for n in found.values() if n)), "runs")
-    results, why = {}, {}
-    for paper in papers:
-        name = found[paper.label]
-        if name is None:
-            why[paper.label] = "dataset not present"
-            continue
-        try:
-            prepared = prepare(paper, name, args.data_dir, args.seed)
-        except P.ProtocolError as err:
-            why[paper.label] = f"failed: {str(err).splitlines()[0][:160]}"
-            continue
-        manifest.add_dataset(name, paper.label, prepared.interactions, prepared.substitute,
-                             prepared.split.describe())
-        manifest.notes.append(f"{paper.label} after the protocol (Table 1's statistics): "
-                              f"{users_table(prepared)}")
-        evaluation = task(profile, ks)
-        results[paper.label] = {}
-        for method_name, factory in methods.items():
-            method = factory()
-            try:
-                run = run_method(method, prepared, evaluation, args.seed, cli.logdir(args, name))
-            except Exception as err:  # a failed method must not hide the others' results
-                traceback.print_exc(file=sys.stderr)
-                why[(paper.label, method_name)] = f"failed: {type(err).__name__}: {str(err)[:120]}"
-                progress.step(f"{paper.label} {method_name} (failed)")
-                continue
-            results[paper.label][method_name] = run["result"]
-            manifest.hyperparameters[f"{paper.label}/{method_name}"] = {
-                **method.hyperparameters, **run["info"], "seconds": run["seconds"]}
-            means = run["result"].mean()
-            progress.step(f"{paper.label} {method_name}: " + ", ".join(
-                f"{k} {v:.4f}" for k, v in means.items()) + f" ({run['seconds']} s)")
+    the manifest (`common.run_datasets`). Returns ``(results, why)``: ``results[label][method]`` is the
+    test `RankingResult`, ``why[label]`` or ``why[(label, method)]`` the status of what did not run."""
+    papers = {p.label: p for p in (papers if papers is not None
+                                   else paper_datasets(args.profile, args.datasets))}
+
+    def prepared(label, name):
+        ready = prepare(papers[label], name, args.data_dir, args.seed)
+        manifest.add_dataset(name, label, ready.interactions, ready.substitute, ready.split.describe())
+        manifest.notes.append(f"{label} after the protocol (Table 1's statistics): {users_table(ready)}")
+        return ready.data, task(profile, ks)
+
+    found = {label: present(p, args.data_dir) for label, p in papers.items()}
+    results, why = run_datasets(args, manifest, found, prepared, methods)
     manifest.notes += [f"task: {task(profile, ks).describe()}", f"computation: {describe_modes(profile)}",
                        TARGET_TIME_NOTE]
     return results, why

@@ -24,16 +24,14 @@ read). Writes paper_tables/usergru_table2.{md,json}.
 
 import dataclasses
 import sys
-import time
-import traceback
 
-from common import REPO, compare, metric_cells, metric_key, write_table
+from common import REPO, compare, metric_cells, metric_key, run_datasets, write_table
 
 from seqrec.datasets import first_loadable, load
 from seqrec.datasets import protocols as P
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation import cli
-from seqrec.evaluation.runner import RunContext, StatefulNextItem, set_seed
+from seqrec.evaluation.runner import StatefulNextItem
 from seqrec.evaluation.sequence_methods import table2_baselines
 from seqrec.evaluation.tasks import SequenceTask
 from seqrec.models.user_gru import UserGRU
@@ -123,48 +121,21 @@ def methods(profile: Profile) -> dict:
 
 
 def run_all(args, profile: Profile, manifest) -> tuple[dict, dict]:
-    """Every method on every dataset present: ``(results[label][method], why)``."""
-    papers = [SMOKE] if args.profile == "smoke" else [p for p in DATASETS
-                                                     if not args.datasets or p.label in args.datasets]
-    found = {p.label: first_loadable((p.own, *p.substitutes), args.data_dir) for p in papers}
-    table = methods(profile)
-    progress = cli.Progress(max(1, len(table) * sum(1 for n in found.values() if n)), "runs")
-    results, why = {}, {}
-    for paper in papers:
-        name = found[paper.label]
-        if name is None:
-            why[paper.label] = "dataset not present"
-            continue
-        try:
-            interactions, split, data = prepare(paper, name, args)
-        except P.ProtocolError as err:
-            why[paper.label] = f"failed: {str(err).splitlines()[0][:160]}"
-            continue
-        manifest.add_dataset(name, paper.label, interactions, name != paper.own or args.profile == "smoke",
+    """Every method on every dataset present (`common.run_datasets`): ``(results[label][method], why)``."""
+    papers = {p.label: p for p in ([SMOKE] if args.profile == "smoke" else DATASETS)
+              if args.profile == "smoke" or not args.datasets or p.label in args.datasets}
+
+    def prepared(label, name):
+        paper = papers[label]
+        interactions, split, data = prepare(paper, name, args)
+        manifest.add_dataset(name, label, interactions, name != paper.own or args.profile == "smoke",
                              split.describe())
         task = SequenceTask(ks=(1, 5, 10, 20), monitor="mrr@20", exclude_seen=paper.exclude_seen)
-        manifest.notes.append(f"{paper.label} task: {task.describe()}")
-        results[paper.label] = {}
-        for method_name, factory in table.items():
-            method = factory()
-            set_seed(args.seed)
-            start = time.perf_counter()
-            try:
-                info = method.fit(data, task, RunContext(args.seed, cli.logdir(args, name)))
-                result = task.evaluate(method, data, "test")
-            except Exception as err:  # a failed method must not hide the others' results
-                traceback.print_exc(file=sys.stderr)
-                why[(paper.label, method_name)] = f"failed: {type(err).__name__}: {str(err)[:120]}"
-                progress.step(f"{paper.label} {method_name} (failed)")
-                continue
-            seconds = round(time.perf_counter() - start, 1)
-            results[paper.label][method_name] = result
-            manifest.hyperparameters[f"{paper.label}/{method_name}"] = {
-                **method.hyperparameters, **(info or {}), "seconds": seconds}
-            progress.step(f"{paper.label} {method_name}: " + ", ".join(
-                f"{k} {v:.4f}" for k, v in result.mean().items() if k in ("mrr@20", "recall@20"))
-                + f" ({seconds} s)")
-    return results, why
+        manifest.notes.append(f"{label} task: {task.describe()}")
+        return data, task
+
+    found = {label: first_loadable((p.own, *p.substitutes), args.data_dir) for label, p in papers.items()}
+    return run_datasets(args, manifest, found, prepared, methods(profile), shown=("mrr@20", "recall@20"))
 
 
 def main(argv=None) -> int:
