@@ -78,6 +78,10 @@ def build_cells(reference: pd.DataFrame, ours: dict[tuple[str, str, str], float]
     return cells
 
 
+# rows of a paper's table that compare methods rather than being one; never marked as our best
+STATISTIC_ROWS = ("improv.", "p-value")
+
+
 def _fmt(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
@@ -86,7 +90,7 @@ def _best(cells: list[Cell]) -> set[tuple[str, str, str]]:
     """Our best ok cell(s) per dataset and metric, respecting the metric's direction."""
     groups: dict[tuple[str, str], list[Cell]] = {}
     for c in cells:
-        if c.status == "ok":
+        if c.status == "ok" and c.method not in STATISTIC_ROWS:
             groups.setdefault((c.dataset, c.metric), []).append(c)
     best = set()
     for (dataset, metric), group in groups.items():

@@ -110,6 +110,10 @@ def test_table_written_with_real_numbers_and_statuses(run, tmp_path):
     best = max(ours[("ML", m, "HR@10")] for m in ("TopPop", "MeanPool"))
     assert f"**{best:.4f}**" in text
     assert "substitute for ML" in text and "not run in this profile" in text
+    p_value = tables.build_cells(reference, {("ML", "p-value", "HR@10"): 0.9, ("ML", "TopPop", "HR@10"): 0.1},
+                                 extra=[("ML", "p-value", "HR@10")])
+    assert ("ML", "p-value", "HR@10") not in tables._best(p_value)  # a statistic is never "our best"
+    assert ("ML", "TopPop", "HR@10") in tables._best(p_value)
     assert result.interactions.fingerprint()[:16] in text
     assert payload["manifest"]["wall_time_s"] is not None and payload["manifest"]["versions"]["keras"]
 
