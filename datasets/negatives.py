@@ -74,4 +74,8 @@ class NegativeSampler:
             if not bad.any():
                 return items.astype(np.int32)
             items[bad] = rng.integers(1, self.n_items, int(bad.sum()))
-        raise DataError("negative sampling did not converge; a user has almost no negatives.")
+        stuck = int(np.repeat(users, k)[bad.ravel()][0])
+        seen = int(np.count_nonzero(self.keys // self.n_items == stuck))
+        raise DataError(f"negative sampling did not converge: user index {stuck} has interacted with "
+                        f"{seen:,} of the {self.n_items - 1:,} items, so almost none is left to sample as a "
+                        "negative; remove such users or use a dataset with more items.")

@@ -161,6 +161,13 @@ def test_sampler_rejects_a_user_without_negatives():
         NegativeSampler([1, 1, 1], [1, 2, 3], n_items=4)
 
 
+def test_sampler_names_a_user_with_almost_no_negatives():
+    items = np.arange(1, 1000)
+    sampler = NegativeSampler(np.r_[np.ones(998, int), 2], np.r_[items[:998], 1], n_items=1000)
+    with pytest.raises(DataError, match="user index 1 has interacted with 998 of the 999 items"):
+        sampler.sample_numpy(np.ones(50, int), 20, seed=0)
+
+
 def test_sequence_dataset_targets_every_event_once():
     split = P.leave_last_out(random_events(n=400))
     data = SequenceData.encode(split)
