@@ -1,10 +1,14 @@
 """UserGRU's next-item models, their stateful training batches and the whole-history evaluation task; and on
 synthetic data where each user has a stable preference, the user-based GRUs beat the standard GRU."""
 
+import importlib
+import sys
+
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+from tests_paths import REFERENCE, REPRODUCE
 
 from seqrec.datasets import protocols as P
 from seqrec.datasets.pipelines import SequenceData, lane_dataset
@@ -155,3 +159,26 @@ def test_user_grus_beat_the_standard_gru_on_stable_preferences():
     assert mrr["standard"] > 5 * chance
     for variant in VARIANTS[1:]:
         assert mrr[variant] > mrr["standard"], mrr
+
+
+def test_paper_profile_and_methods_follow_table_1():
+    sys.path.insert(0, str(REPRODUCE))
+    script = importlib.import_module("usergru_table2")
+    paper = script.PROFILES["paper"]
+    assert (paper.units, paper.lanes, paper.epochs, paper.factor_epochs) == (1000, 1000, 10, 30)
+    assert paper.scaled == ()
+    methods = {name: factory() for name, factory in script.methods(paper).items()}
+    assert list(methods) == list(pd.read_csv(REFERENCE / "usergru_table2.csv")["method"].unique())
+    gru = methods["Rectified Linear User-based GRU"]
+    assert (gru.steps, gru.clipnorm, gru.learning_rate, gru.epochs) == (20, 5.0, 1e-3, 10)
+    assert gru.hyperparameters["omega"] == 0.2
+    model = gru.build(stable_preferences(n_users=5, length=20))
+    assert model.config | {"n_items": 0, "n_users": 0} == {
+        "n_items": 0, "n_users": 0, "variant": "rectified", "units": 1000, "lanes": 1000, "item_keep": 0.8,
+        "user_keep": 0.5, "user_l2": 0.01, "init_scale": 0.1, "omega": 0.2}
+    assert methods["Item-based k-NN"].hyperparameters["neighbours"] == 100
+    assert methods["Exp. Dec. Item-based k-NN"].hyperparameters["decay"] == 1.0
+    assert methods["Seq. Matrix Factorization"].hyperparameters["window"] == 2
+    for name in ("Matrix Factorization", "Seq. Matrix Factorization"):
+        assert {k: methods[name].hyperparameters[k] for k in ("dim", "epochs", "learning_rate")} == {
+            "dim": 20, "epochs": 30, "learning_rate": 0.01}

@@ -5,3 +5,4 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 REPRODUCE = REPO / "reproduce"
 BENCHMARKS = REPO / "benchmarks"
+REFERENCE = REPO / "paper_tables" / "reference"
