@@ -144,18 +144,21 @@ class SequenceTask:
                 "times": np.where(mask, t.times[index], 0), "mask": mask, "row": rows,
                 "position": picked - t.offsets[users[chosen]][rows], "target": t.values[picked]}
 
-    def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
-        def batches():
-            for group in self.groups(data, part):
-                out = {"scores": method.sequence_scores(group), "targets": group["target"],
-                       "user": group["user"][group["row"]]}
-                if self.exclude_seen:
-                    seen = np.where(np.arange(group["items"].shape[1])[None, :] < group["position"][:, None],
-                                    group["items"][group["row"]], 0)
-                    out["exclude"] = items_mask(seen, data.items.size)
-                yield out
+    def batches(self, method, data: SequenceData, part: str) -> Iterator[dict]:
+        """`evaluate_ranking`'s batches: one per group, with ``exclude`` (every item of the target's
+        history) when ``exclude_seen``."""
+        for group in self.groups(data, part):
+            out = {"scores": method.sequence_scores(group), "targets": group["target"],
+                   "user": group["user"][group["row"]]}
+            if self.exclude_seen:
+                before = np.arange(group["items"].shape[1])[None, :] < group["position"][:, None]
+                seen = np.where(before, group["items"][group["row"]], 0)
+                out["exclude"] = items_mask(seen, data.items.size)
+            yield out
 
-        return evaluate_ranking(batches(), self.ks, self.ties, protocol=self.describe())
+    def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
+        return evaluate_ranking(self.batches(method, data, part), self.ks, self.ties,
+                                protocol=self.describe())
 
 
 @dataclasses.dataclass

@@ -90,6 +90,20 @@ def test_groups_hold_each_target_once_with_its_whole_history(data):
     np.testing.assert_array_equal(np.sort(seen), data.targets("test"))
 
 
+def test_seen_items_are_excluded_only_when_asked(data):
+    class Flat:
+        def sequence_scores(self, group):
+            return np.zeros((len(group["row"]), data.items.size), np.float32)
+
+    t = data.by_user
+    batch = next(SequenceTask(exclude_seen=True).batches(Flat(), data, "test"))
+    for k in range(len(batch["targets"])):
+        user = batch["user"][k]
+        history = t.values[t.offsets[user]:data.targets("test")[k]]
+        assert set(np.flatnonzero(batch["exclude"][k].numpy())) == set(history)
+    assert "exclude" not in next(SequenceTask().batches(Flat(), data, "test"))
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_carried_state_equals_one_pass(variant):
     model = UserGRU(20, 5, variant, units=8, lanes=2)
