@@ -12,9 +12,11 @@ tuples"). Rows:
   (on a CPU both built-in GRUs run Keras' generic recurrent loop);
 * the three user GRUs: the custom cells of `seqrec.layers.user_gru` in ``keras.layers.RNN``.
 
-Prints tuples per second after a warm-up (compilation excluded) and the ratio to the standard GRU.
+Every model makes one untimed pass over the batches (compilation, caches), then is timed on the same
+batches once per round (all models in turn, ``--repeats`` rounds); prints the median tuples per second,
+the ratio to the standard GRU and every round.
 
-    python benchmarks/usergru_throughput.py --units 256 --lanes 100 --steps 30
+    python benchmarks/usergru_throughput.py --units 128 --lanes 32 --steps 40
     python benchmarks/usergru_throughput.py --units 1000 --lanes 1000   # the paper's sizes
 """
 
@@ -22,6 +24,7 @@ import argparse
 import time
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from seqrec.datasets import load
@@ -50,13 +53,11 @@ def as_dataset(batches):
     return ds.apply(tf.data.experimental.assert_cardinality(len(batches)))
 
 
-def rate(model: keras.Model, batches: list, warmup: int = 3) -> float:
-    """Training tuples per second over ``batches`` after ``warmup`` batches that compile the step."""
-    model.fit(as_dataset(batches[:warmup]), verbose=0, shuffle=False)
-    timed = batches[warmup:]
-    tuples = sum(int(tf.reduce_sum(w)) for _, _, w in timed)
+def timed(model: keras.Model, batches: list) -> float:
+    """Training tuples per second of one pass over ``batches``."""
+    tuples = sum(int(tf.reduce_sum(w)) for _, _, w in batches)
     start = time.perf_counter()
-    model.fit(as_dataset(timed), verbose=0, shuffle=False)
+    model.fit(as_dataset(batches), verbose=0, shuffle=False)
     return tuples / (time.perf_counter() - start)
 
 
@@ -64,24 +65,31 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--units", type=int, default=256)
     p.add_argument("--lanes", type=int, default=100)
-    p.add_argument("--steps", type=int, default=30, help="timed batches per model")
+    p.add_argument("--steps", type=int, default=30, help="timed batches per model and round")
+    p.add_argument("--repeats", type=int, default=3, help="rounds; the median is reported")
     args = p.parse_args()
     interactions = load("movielens-latest-small")
     data = SequenceData.encode(P.user_gru(interactions.events), interactions)
     table = data.history_tables(("train",))[0]
     keys = ("items", "mask", "user", "reset")
     batches = [({k: b[k] for k in keys}, b["targets"], tf.cast(b["mask"], tf.float32))
-               for b in lane_dataset(table, lanes=args.lanes, steps=20, seed=0).take(args.steps + 3)]
+               for b in lane_dataset(table, lanes=args.lanes, steps=20, seed=0).take(args.steps)]
     print(f"movielens-latest-small after UserGRU's protocol: {data.items.size - 1:,} items, "
           f"{data.users.size - 1:,} users; {args.units} units, {args.lanes} lanes x 20 steps, "
           f"{args.steps} timed batches; {len(tf.config.list_physical_devices('GPU'))} GPU(s)")
-    rates = {}
+    models = {}
     for row in ROWS:
         keras.utils.set_random_seed(0)
-        rates[row] = rate(build(row, data, args.units, args.lanes), batches)
-        print(f"{row:40s} {rates[row]:10,.0f} tuples/s   ratio {rates[row] / rates['Standard GRU']:.2f}",
-              flush=True)
-
+        models[row] = build(row, data, args.units, args.lanes)
+        timed(models[row], batches)  # compiles the step and warms every cache; not reported
+    runs = {row: [] for row in ROWS}
+    for _ in range(args.repeats):  # every model once per round, so drifts in machine load hit all alike
+        for row in ROWS:
+            runs[row].append(timed(models[row], batches))
+    base = float(np.median(runs["Standard GRU"]))
+    for row, rates in runs.items():
+        print(f"{row:40s} {np.median(rates):10,.0f} tuples/s   ratio {np.median(rates) / base:.2f}   "
+              f"(rounds: {', '.join(f'{r:,.0f}' for r in rates)})", flush=True)
 
 if __name__ == "__main__":
     main()
