@@ -170,3 +170,9 @@ def test_best_mark_on_best_value(name):
     for row in rows:
         if row["method"] in summary:
             assert row["mark"] == "", row
+
+def test_summary_rows_are_never_marked_as_our_best():
+    from seqrec.evaluation import tables
+
+    summaries = {row for _, _, summary in TABLES.values() for row in summary}
+    assert summaries <= set(tables.STATISTIC_ROWS), summaries - set(tables.STATISTIC_ROWS)
