@@ -10,6 +10,7 @@ import sys
 
 import pandas as pd
 import pytest
+from dataset_checks import assert_refused
 
 from seqrec.datasets import REGISTRY, DataError, DatasetNotFoundError, load, protocols, status, yoochoose
 from seqrec.datasets.features import encode_item_features
@@ -254,15 +255,7 @@ BROKEN = {
 @pytest.mark.parametrize("case", list(BROKEN))
 def test_bad_input_names_file_line_and_field(tmp_path, case):
     content, parts = BROKEN[case]
-    folder = tmp_path / NAME
-    folder.mkdir()
-    (folder / "yoochoose-clicks.dat").write_text(content, encoding="utf-8")
-    with pytest.raises(DataError) as err:
-        load(NAME, data_dir=tmp_path, cache_dir=tmp_path / "cache")
-    message = str(err.value)
-    assert str(folder / "yoochoose-clicks.dat") in message, message
-    for part in parts:
-        assert part in message, message
+    assert_refused(tmp_path, NAME, {"yoochoose-clicks.dat": content}, "yoochoose-clicks.dat", parts)
 
 
 @pytest.mark.parametrize("header", ["", "session_id,timestamp,item_id,category\n",
