@@ -26,6 +26,7 @@ from seqrec.datasets import Interactions, load
 from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData, lane_dataset, sequence_dataset
 from seqrec.datasets.protocols import Split
+from seqrec.datasets.sequences import SequenceTable
 
 from .ranking import RankingResult
 from .tasks import NextItemTask
@@ -80,6 +81,20 @@ class ValidationMetric(keras.callbacks.Callback):
         value = self.task.evaluate(self.method, self.data, "valid").mean()[self.metric]
         if logs is not None:
             logs[f"val_{self.metric}"] = value
+
+
+def selection_callbacks(method, task, data: SequenceData, context: RunContext) -> list:
+    """The callbacks of model selection on validation only: ``val_<task.monitor>`` in the epoch logs,
+    early stopping with ``method.patience`` that restores the best epoch's weights, and, with a log
+    folder, TensorBoard plus the method's hyper-parameters."""
+    callbacks = [ValidationMetric(task, method, data, task.monitor),
+                 keras.callbacks.EarlyStopping(monitor=f"val_{task.monitor}", mode="max",
+                                               patience=method.patience, restore_best_weights=True)]
+    if context.logdir is not None:
+        logdir = Path(context.logdir) / method.name
+        callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
+        log_hyperparameters(logdir, {"method": method.name, "seed": context.seed, **method.hyperparameters})
+    return callbacks
 
 
 def log_hyperparameters(logdir: Path, hyperparameters: dict) -> None:
@@ -170,14 +185,7 @@ class KerasNextItem:
                            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                            jit_compile=self.jit_compile)
         monitor = f"val_{task.monitor}"
-        callbacks = [ValidationMetric(task, self, data, task.monitor),
-                     keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=self.patience,
-                                                   restore_best_weights=True)]
-        if context.logdir is not None:
-            logdir = Path(context.logdir) / self.name
-            callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
-            log_hyperparameters(logdir, {"method": self.name, "seed": context.seed,
-                                         **self.hyperparameters})
+        callbacks = selection_callbacks(self, task, data, context)
         history = self.model.fit(self._train_dataset(data, task, context.seed), epochs=self.epochs,
                                  callbacks=callbacks, verbose=context.verbose, shuffle=False)
         self.sync()
@@ -226,6 +234,7 @@ class FactorModel:
 
     def fit(self, data: SequenceData, task, context: RunContext) -> dict:
         self.model = self.factory(data.users.size, data.items.size, seed=context.seed, **self.kwargs)
+        self.hyperparameters = {k: v for k, v in self.model.hyperparameters.items() if k != "seed"}
         train, valid = data.pairs("train"), data.pairs("valid")
         sampler = NegativeSampler(train["user"], train["item"], data.items.size)
         return self.model.fit(train, valid if len(valid["user"]) else None, negative_sampler=sampler,
@@ -265,9 +274,8 @@ class StatefulNextItem:
                                 "batch_lanes": lanes, "unrolled_steps": steps, "global_clipnorm": clipnorm,
                                 **(hyperparameters or {})}
 
-    def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
-        """``(inputs, next items, weights)`` batches of the training part."""
-        table = data.history_tables(("train",))[0]
+    def train_dataset(self, table: SequenceTable, seed: int) -> tf.data.Dataset:
+        """``(inputs, next items, weights)`` batches of ``table``, the training sequences."""
         ds = lane_dataset(table, lanes=self.lanes, steps=self.steps, seed=seed)
         return ds.map(lambda x: ({k: x[k] for k in ("items", "mask", "user", "reset")}, x["targets"],
                                  tf.cast(x["mask"], tf.float32)))
@@ -280,22 +288,16 @@ class StatefulNextItem:
         self._encode = tf.function(lambda x, s: self.model.encode(x, s, training=False),
                                    reduce_retracing=True)
         self._logits = tf.function(lambda h: self.model.output_layer(h), reduce_retracing=True)
-        timer = EpochTimer()
+        timer = EpochTimer()  # first, so that its epoch time excludes the validation after it
         monitor = f"val_{task.monitor}"
-        callbacks = [timer, ValidationMetric(task, self, data, task.monitor),
-                     keras.callbacks.EarlyStopping(monitor=monitor, mode="max", patience=self.patience,
-                                                   restore_best_weights=True)]
-        if context.logdir is not None:
-            logdir = Path(context.logdir) / self.name
-            callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
-            log_hyperparameters(logdir, {"method": self.name, "seed": context.seed, **self.hyperparameters})
+        table = data.history_tables(("train",))[0]
         with warnings.catch_warnings():  # an epoch's length depends on its lane schedule, so Keras cannot
             warnings.filterwarnings("ignore", message="Your input ran out of data")  # know it in advance
-            history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
-                                     callbacks=callbacks, verbose=context.verbose, shuffle=False)
+            history = self.model.fit(self.train_dataset(table, context.seed), epochs=self.epochs,
+                                     callbacks=[timer, *selection_callbacks(self, task, data, context)],
+                                     verbose=context.verbose, shuffle=False)
         scores = history.history[monitor]
-        lengths = np.diff(data.history_tables(("train",))[0].offsets)
-        tuples = int(np.maximum(lengths - 1, 0).sum())  # (input, next item) pairs of an epoch
+        tuples = int(np.maximum(np.diff(table.offsets) - 1, 0).sum())  # (item, next item) pairs of an epoch
         return {"epochs_run": len(scores), "best_epoch": int(np.argmax(scores)) + 1,
                 f"best_{monitor}": float(np.max(scores)),
                 "train_loss": [round(float(v), 5) for v in history.history["loss"]],

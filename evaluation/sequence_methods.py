@@ -20,11 +20,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.models import BPR, ItemKNN, SequentialMF
 
-from .runner import RunContext
+from .runner import FactorModel, RunContext
 
 
 class NeighbourMethod:
@@ -51,23 +50,7 @@ class NeighbourMethod:
         return out
 
 
-class _FactorMethod:
-    """Fit a `seqrec.models.Recommender` on the training pairs, early-stopped on the validation pairs."""
-
-    def __init__(self, name: str, factory: Callable, **kwargs):
-        self.name, self.factory, self.kwargs = name, factory, kwargs
-        self.hyperparameters = dict(kwargs)
-
-    def fit(self, data: SequenceData, task, context: RunContext) -> dict:
-        self.model = self.factory(data.users.size, data.items.size, seed=context.seed, **self.kwargs)
-        self.hyperparameters = {k: v for k, v in self.model.hyperparameters.items() if k != "seed"}
-        train, valid = data.pairs("train"), data.pairs("valid")
-        sampler = NegativeSampler(train["user"], train["item"], data.items.size)
-        return self.model.fit(train, valid if len(valid["user"]) else None, negative_sampler=sampler,
-                              verbose=context.verbose) or {}
-
-
-class UserFactorMethod(_FactorMethod):
+class UserFactorMethod(FactorModel):
     """A user-factor model (default BPR-MF, `seqrec.models.BPR`) as a sequence method: every target of a
     user gets ``model.score_all([user])``, the user's factors against every item (the sequence is not
     read; the model saw only the training events)."""
@@ -79,7 +62,7 @@ class UserFactorMethod(_FactorMethod):
         return self.model.score_all(np.asarray(group["user"]))[np.asarray(group["row"])]
 
 
-class SequentialFactorMethod(_FactorMethod):
+class SequentialFactorMethod(FactorModel):
     """Sequential MF (`seqrec.models.SequentialMF`) as a sequence method: target k is scored from its
     user and the ``window`` events just before it, ``items[row, position - window:position]`` (of any
     part; 0-padded at the start of the sequence)."""
