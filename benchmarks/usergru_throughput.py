@@ -27,8 +27,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrec.datasets import load
-from seqrec.datasets import protocols as P
+from seqrec.datasets import load, protocols
 from seqrec.datasets.pipelines import SequenceData, lane_dataset
 from seqrec.models.user_gru import UserGRU
 
@@ -69,7 +68,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3, help="rounds; the median is reported")
     args = p.parse_args()
     interactions = load("movielens-latest-small")
-    data = SequenceData.encode(P.user_gru(interactions.events), interactions)
+    data = SequenceData.encode(protocols.user_gru(interactions.events), interactions)
     table = data.history_tables(("train",))[0]
     keys = ("items", "mask", "user", "reset")
     batches = [({k: b[k] for k in keys}, b["targets"], tf.cast(b["mask"], tf.float32))

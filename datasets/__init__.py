@@ -5,8 +5,8 @@ Load a registered dataset with `load` (``python -m seqrec.datasets`` lists them)
 """
 
 from .errors import DataError, DatasetNotFoundError, ProtocolError
-from .interaction_log import LogFormat, load_log
 from .interactions import Interactions
+from .own_log import LogFormat, load_log
 from .registry import REGISTRY, first_loadable, get, load, status
 
 __all__ = [

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from . import metrics as M
+from . import metrics
 
 
 @dataclasses.dataclass
@@ -71,11 +71,11 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
     for batch in batches:
         targets = np.asarray(batch["targets"])
         targets = targets[:, None] if targets.ndim == 1 else targets
-        counts = M.target_counts(batch["scores"], targets, batch.get("exclude"))
+        counts = metrics.target_counts(batch["scores"], targets, batch.get("exclude"))
         row = {"user": np.asarray(batch["user"])}
-        row.update(M.at_k(M.ranks(counts, ties), counts["valid"], ks))
+        row.update(metrics.at_k(metrics.ranks(counts, ties), counts["valid"], ks))
         if with_auc:
-            row["auc"] = M.auc(counts, ties)
+            row["auc"] = metrics.auc(counts, ties)
         frames.append(pd.DataFrame(row))
     return RankingResult(pd.concat(frames, ignore_index=True), sampled=False,
                          protocol=protocol or f"full ranking, ties {ties}")
@@ -116,9 +116,9 @@ def evaluate_sampled(users, target_scores, negative_scores, ks: Iterable[int] = 
     with one negative per row it is the ATRank/DMRAN "AUC", `auc_one_vs_one`) and, for each K, the
     metrics of the target's rank among its candidates."""
     row = {"user": np.asarray(users),
-           "auc": M.auc_against_sampled(target_scores, negative_scores, ties)}
-    ranks = M.sampled_ranks(target_scores, negative_scores, ties)[:, None]
-    row.update(M.at_k(ranks, np.ones_like(ranks, bool), list(ks)))
+           "auc": metrics.auc_against_sampled(target_scores, negative_scores, ties)}
+    ranks = metrics.sampled_ranks(target_scores, negative_scores, ties)[:, None]
+    row.update(metrics.at_k(ranks, np.ones_like(ranks, bool), list(ks)))
     n = np.asarray(negative_scores).shape[1]
     return RankingResult(pd.DataFrame(row), sampled=True,
                          protocol=protocol or f"sampled: target vs {n} frozen negatives, ties {ties}")

@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from seqrec.datasets.pipelines import PARTS, SequenceData, next_item_dataset
 
-from . import metrics as M
+from . import metrics
 from .ranking import RankingResult, evaluate_ranking, items_mask, score_batches
 
 
@@ -173,8 +173,8 @@ class RatingResult:
     def mean(self) -> dict[str, float]:
         out = {"AUC": float(self.auc.rows["auc"].mean())} if len(self.auc.rows) else {}
         if self.errors is not None:
-            out["RMSE"] = M.rmse(self.errors["rating"], self.errors["prediction"], self.clip)
-            out["MAE"] = M.mae(self.errors["rating"], self.errors["prediction"], self.clip)
+            out["RMSE"] = metrics.rmse(self.errors["rating"], self.errors["prediction"], self.clip)
+            out["MAE"] = metrics.mae(self.errors["rating"], self.errors["prediction"], self.clip)
         return out
 
     def per_user(self) -> pd.DataFrame:

@@ -4,11 +4,11 @@ All are registered for serialisation under the package name ``seqrec`` and impor
 of the suite, so that a module can be copied into another Keras model.
 """
 
-from .attention_gate import InteractingAttention, TemporalAttentionGate
-from .attention_gated import AttentionGatedCell
+from .attention_gated_cell import AttentionGatedCell
 from .bidirectional_context import BidirectionalContext
 from .feature_encoders import FlatFeatureEncoder, HierarchicalFeatureEncoder
 from .heads import InnerProductRating, PReLUProjection
+from .interacting_attention import InteractingAttention, TemporalAttentionGate
 from .temporal_gate import TemporalGate, TGRUCell
 from .time_aware_attention import MultiHopMemoryReader, TimeAwareAttention
 from .time_lstm import TimeLSTMCell

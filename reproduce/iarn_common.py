@@ -19,8 +19,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrec.datasets import first_loadable, load
-from seqrec.datasets import protocols as P
+from seqrec.datasets import first_loadable, load, protocols
 from seqrec.datasets.features import ItemFeatures, encode_item_features
 from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData, rating_pairs_dataset
@@ -68,7 +67,7 @@ class Prepared:
     paper: PaperDataset
     name: str
     interactions: object
-    split: P.Split
+    split: protocols.Split
     data: SequenceData
     features: ItemFeatures | None
     substitute: bool
@@ -97,7 +96,7 @@ def prepare(paper: PaperDataset, name: str, data_dir=None, min_count: int = 4,
         ts = interactions.events["timestamp"]
         cut = str(ts.quantile(0.8, interpolation="nearest"))
         cut = time.strftime("%Y-%m-%d", time.gmtime(int(cut)))
-    split = P.iarn(interactions.events, cut, min_count=min_count)
+    split = protocols.iarn(interactions.events, cut, min_count=min_count)
     data = SequenceData.encode(split)
     features = None
     if interactions.feature_structure in ("flat", "hierarchy"):

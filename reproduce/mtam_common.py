@@ -20,8 +20,7 @@ import dataclasses
 import numpy as np
 from common import run_datasets
 
-from seqrec.datasets import first_loadable, load
-from seqrec.datasets import protocols as P
+from seqrec.datasets import first_loadable, load, protocols
 from seqrec.datasets.features import item_categories
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation.runner import (
@@ -125,19 +124,19 @@ class Prepared:
     paper: PaperDataset
     name: str
     interactions: object
-    split: P.Split
+    split: protocols.Split
     data: SequenceData
     substitute: bool
 
 
-def protocol(events, paper: PaperDataset, seed: int = 0) -> P.Split:
+def protocol(events, paper: PaperDataset, seed: int = 0) -> protocols.Split:
     """MTAM's protocol for one dataset: de-duplication of repeated events, the paper's user sample,
     then `seqrec.datasets.protocols.mtam`; every step's removals are reported in the split."""
-    reports: list[P.StepReport] = []
-    events = P.deduplicate(events, reports=reports)
+    reports: list[protocols.StepReport] = []
+    events = protocols.deduplicate(events, reports=reports)
     if paper.user_fraction is not None:
-        events = P.subsample_users(events, paper.user_fraction, seed, reports=reports)
-    split = P.mtam(events, min_item=paper.min_item)
+        events = protocols.subsample_users(events, paper.user_fraction, seed, reports=reports)
+    split = protocols.mtam(events, min_item=paper.min_item)
     split.reports = reports + split.reports
     return split
 

@@ -27,8 +27,7 @@ import sys
 
 from common import REPO, compare, metric_cells, metric_key, run_datasets, write_table
 
-from seqrec.datasets import first_loadable, load
-from seqrec.datasets import protocols as P
+from seqrec.datasets import first_loadable, load, protocols
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation import cli
 from seqrec.evaluation.runner import StatefulNextItem
@@ -99,8 +98,8 @@ def prepare(paper: PaperDataset, name: str, args) -> tuple:
     interactions = load(name, data_dir=args.data_dir)
     events, reports = interactions.events, []
     if paper.subsample and args.lastfm_fraction < 1:
-        events = P.subsample_windows(events, args.lastfm_fraction, args.seed, reports=reports)
-    split = P.user_gru(events)
+        events = protocols.subsample_windows(events, args.lastfm_fraction, args.seed, reports=reports)
+    split = protocols.user_gru(events)
     split.reports = reports + split.reports
     return interactions, split, SequenceData.encode(split, interactions)
 

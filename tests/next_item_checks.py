@@ -1,6 +1,6 @@
 """Shared data of the next-item model tests: short synthetic sequences that fit in one window."""
 
-from seqrec.datasets import protocols as P
+from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData, sequence_dataset
 from seqrec.datasets.synthetic import SyntheticSpec, generate
 
@@ -9,7 +9,7 @@ def short_sequences(max_len: int) -> SequenceData:
     """20 users with 5 to ``max_len + 1`` events each, after leave-last-out."""
     events, _, _ = generate(SyntheticSpec(n_users=20, n_items=40, min_length=5, max_length=max_len + 1,
                                           seed=3))
-    return SequenceData.encode(P.leave_last_out(events))
+    return SequenceData.encode(protocols.leave_last_out(events))
 
 
 def whole_windows(data: SequenceData, max_len: int) -> tuple:

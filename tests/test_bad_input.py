@@ -17,7 +17,7 @@ from seqrec.datasets import (
     load,
     load_log,
 )
-from seqrec.datasets.interaction_log import read_log
+from seqrec.datasets.own_log import read_log
 from seqrec.datasets.protocols import filter_min_counts
 
 # ---------------------------------------------------------------- broken MovieLens copies

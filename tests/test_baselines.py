@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqrec.datasets import protocols as P
+from seqrec.datasets import protocols
 from seqrec.datasets.features import encode_item_features
 from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData
@@ -34,7 +34,7 @@ def synth():
     70 % of each user's events for training, the next 10 % for validation, the last 20 % for testing."""
     spec = SyntheticSpec(seed=0)
     events, items, truth = generate(spec)
-    data = SequenceData.encode(P.user_ratio_split(events, train=0.7, valid=0.1))
+    data = SequenceData.encode(protocols.user_ratio_split(events, train=0.7, valid=0.1))
     train, valid, test = data.pairs("train"), data.pairs("valid"), data.pairs("test")
     n_users, n_items = data.users.size, data.items.size
     # ranking: each test user's distinct test items against every item it never interacted with

@@ -4,20 +4,20 @@ import numpy as np
 import pytest
 from sklearn.metrics import mean_absolute_error, mean_squared_error, ndcg_score, roc_auc_score
 
-from seqrec.evaluation import metrics as M
+from seqrec.evaluation import metrics
 
 
 def counts_of(scores, targets, exclude=None):
-    return M.target_counts(np.asarray(scores, np.float32), np.asarray(targets, np.int32), exclude)
+    return metrics.target_counts(np.asarray(scores, np.float32), np.asarray(targets, np.int32), exclude)
 
 
 def test_rmse_mae_match_sklearn_and_clip():
     rng = np.random.default_rng(0)
     y, p = rng.uniform(1, 5, 100), rng.uniform(0, 6, 100)
-    assert np.isclose(M.rmse(y, p), np.sqrt(mean_squared_error(y, p)))
-    assert np.isclose(M.mae(y, p), mean_absolute_error(y, p))
-    assert np.isclose(M.rmse(y, p, clip=(1, 5)), np.sqrt(mean_squared_error(y, np.clip(p, 1, 5))))
-    assert M.rmse([1, 5], [0, 7], clip=(1, 5)) == 0.0
+    assert np.isclose(metrics.rmse(y, p), np.sqrt(mean_squared_error(y, p)))
+    assert np.isclose(metrics.mae(y, p), mean_absolute_error(y, p))
+    assert np.isclose(metrics.rmse(y, p, clip=(1, 5)), np.sqrt(mean_squared_error(y, np.clip(p, 1, 5))))
+    assert metrics.rmse([1, 5], [0, 7], clip=(1, 5)) == 0.0
 
 
 def test_single_target_ndcg_and_auc_match_sklearn_without_ties():
@@ -25,9 +25,9 @@ def test_single_target_ndcg_and_auc_match_sklearn_without_ties():
     scores = rng.normal(size=(50, 40)).astype(np.float32)
     targets = rng.integers(1, 40, (50, 1))
     counts = counts_of(scores, targets)
-    r = M.ranks(counts)
-    got = M.at_k(r, counts["valid"], [5, 10])
-    aucs = M.auc(counts)
+    r = metrics.ranks(counts)
+    got = metrics.at_k(r, counts["valid"], [5, 10])
+    aucs = metrics.auc(counts)
     for row in range(50):
         truth = np.zeros(39)
         truth[targets[row, 0] - 1] = 1
@@ -48,8 +48,8 @@ def test_multi_target_metrics_match_sklearn_and_top_k_sets():
         k = rng.integers(0, 7)
         targets[row, :k] = rng.choice(np.arange(1, items), k, replace=False)
     counts = counts_of(scores, targets)
-    got = M.at_k(M.ranks(counts), counts["valid"], [3, 10])
-    aucs = M.auc(counts)
+    got = metrics.at_k(metrics.ranks(counts), counts["valid"], [3, 10])
+    aucs = metrics.auc(counts)
     for row in range(n):
         t = targets[row][targets[row] > 0]
         if not len(t):
@@ -73,36 +73,37 @@ def test_average_ties_auc_matches_sklearn():
     scores = rng.integers(0, 4, (40, 30)).astype(np.float32)  # many ties
     targets = np.stack([rng.choice(np.arange(1, 30), 3, replace=False) for _ in range(40)])
     counts = counts_of(scores, targets)
-    aucs = M.auc(counts, ties="average")
+    aucs = metrics.auc(counts, ties="average")
     for row in range(40):
         truth = np.isin(np.arange(1, 30), targets[row]).astype(int)
         assert np.isclose(aucs[row], roc_auc_score(truth, scores[row, 1:]))
-    assert (M.auc(counts) <= aucs + 1e-12).all() and (M.auc(counts, "optimistic") >= aucs - 1e-12).all()
+    assert (metrics.auc(counts) <= aucs + 1e-12).all()
+    assert (metrics.auc(counts, "optimistic") >= aucs - 1e-12).all()
 
 
 def test_hand_case_ties_padding_and_exclusion():
     # item: 0(pad) 1   2    3    4
     scores = [[9.0, 0.1, 0.9, 0.5, 0.5]]
     counts = counts_of(scores, [[3]])
-    assert M.ranks(counts)[0, 0] == 3  # after item 2 and its tie, item 4; padding never ranked
-    assert M.ranks(counts, "average")[0, 0] == 2.5 and M.ranks(counts, "optimistic")[0, 0] == 2
+    assert metrics.ranks(counts)[0, 0] == 3  # after item 2 and its tie, item 4; padding never ranked
+    assert metrics.ranks(counts, "average")[0, 0] == 2.5 and metrics.ranks(counts, "optimistic")[0, 0] == 2
     assert counts["negatives"][0] == 3
     excluded = counts_of(scores, [[3]], exclude=np.array([[False, False, True, True, False]]))
-    assert M.ranks(excluded)[0, 0] == 2  # item 2 excluded; the target itself is never excluded
+    assert metrics.ranks(excluded)[0, 0] == 2  # item 2 excluded; the target itself is never excluded
     assert excluded["negatives"][0] == 2
-    assert np.isclose(M.auc(counts)[0], 1 / 3) and np.isclose(M.auc(counts, "average")[0], 0.5)
+    assert np.isclose(metrics.auc(counts)[0], 1 / 3) and np.isclose(metrics.auc(counts, "average")[0], 0.5)
 
 
 def test_all_equal_scores_rank_last_pessimistically():
     counts = counts_of(np.ones((1, 6)), [[2]])
-    got = M.at_k(M.ranks(counts), counts["valid"], [4, 5])
-    assert M.ranks(counts)[0, 0] == 5 and got["hr@4"][0] == 0 and got["hr@5"][0] == 1
-    assert M.auc(counts)[0] == 0.0 and M.auc(counts, "average")[0] == 0.5
+    got = metrics.at_k(metrics.ranks(counts), counts["valid"], [4, 5])
+    assert metrics.ranks(counts)[0, 0] == 5 and got["hr@4"][0] == 0 and got["hr@5"][0] == 1
+    assert metrics.auc(counts)[0] == 0.0 and metrics.auc(counts, "average")[0] == 0.5
 
 
 def test_k_larger_than_catalogue_and_rows_without_targets():
     counts = counts_of([[0, 3.0, 2.0, 1.0], [0, 1, 2, 3]], [[3, 2], [0, 0]])
-    got = M.at_k(M.ranks(counts), counts["valid"], [100])
+    got = metrics.at_k(metrics.ranks(counts), counts["valid"], [100])
     assert got["hr@100"][0] == 1 and got["recall@100"][0] == 1
     # the targets sit at ranks 2 and 3 behind item 1
     assert np.isclose(got["ndcg@100"][0], (1 / np.log2(3) + 1 / np.log2(4)) / (1 + 1 / np.log2(3)))
@@ -113,7 +114,7 @@ def test_k_larger_than_catalogue_and_rows_without_targets():
 def test_ndcg_ideal_uses_min_of_targets_and_k():
     # two targets ranked 1 and 3 with K = 1: dcg 1, ideal 1 -> 1.0; K = 3: (1 + 1/2) / (1 + 1/log2 3)
     counts = counts_of([[0, 5, 4, 3, 2]], [[1, 3]])
-    got = M.at_k(M.ranks(counts), counts["valid"], [1, 3])
+    got = metrics.at_k(metrics.ranks(counts), counts["valid"], [1, 3])
     assert got["ndcg@1"][0] == 1.0
     assert np.isclose(got["ndcg@3"][0], (1 + 0.5) / (1 + 1 / np.log2(3)))
     assert got["mrr@3"][0] == 1.0
@@ -122,22 +123,23 @@ def test_ndcg_ideal_uses_min_of_targets_and_k():
 def test_sampled_auc_variants_and_ranks():
     pos = np.array([0.9, 0.2, 0.5, 0.5])
     neg = np.array([[0.1], [0.3], [0.5], [0.4]])
-    assert M.auc_one_vs_one(pos, neg).tolist() == [1.0, 0.0, 0.0, 1.0]
-    assert M.auc_one_vs_one(pos, neg[:, 0], "average").tolist() == [1.0, 0.0, 0.5, 1.0]
+    assert metrics.auc_one_vs_one(pos, neg).tolist() == [1.0, 0.0, 0.0, 1.0]
+    assert metrics.auc_one_vs_one(pos, neg[:, 0], "average").tolist() == [1.0, 0.0, 0.5, 1.0]
     many = np.array([[0.1, 0.95, 0.5]])
-    assert M.sampled_ranks([0.5], many).tolist() == [3] and M.auc_against_sampled([0.5], many)[0] == 1 / 3
+    assert metrics.sampled_ranks([0.5], many).tolist() == [3]
+    assert metrics.auc_against_sampled([0.5], many)[0] == 1 / 3
     with pytest.raises(ValueError):
-        M.auc_one_vs_one([0.5], many)
+        metrics.auc_one_vs_one([0.5], many)
     with pytest.raises(ValueError):
-        M.auc_against_sampled(pos, neg, "random")
+        metrics.auc_against_sampled(pos, neg, "random")
 
 
 def test_auc_against_unobserved_excludes_observed_items():
     # items 1..5; user interacted with 1 (observed) and holds out 4; 1 scores highest
     scores = np.array([[0, 9.0, 1.0, 2.0, 3.0, 0.5]], np.float32)
     observed = np.array([[False, True, False, False, False, False]])
-    assert M.auc_against_unobserved(scores, [[4]], observed)[0] == 1.0
-    assert M.auc_against_unobserved(scores, [[4]])[0] == 0.75
+    assert metrics.auc_against_unobserved(scores, [[4]], observed)[0] == 1.0
+    assert metrics.auc_against_unobserved(scores, [[4]])[0] == 0.75
 
 
 def test_counting_and_sorting_paths_agree(monkeypatch):
@@ -146,7 +148,7 @@ def test_counting_and_sorting_paths_agree(monkeypatch):
     targets = np.stack([np.r_[rng.choice(np.arange(1, 50), 4, replace=False), 0] for _ in range(20)])
     exclude = rng.random((20, 50)) < 0.2
     counting = counts_of(scores, targets, exclude)
-    monkeypatch.setattr(M, "COUNT_MAX_TARGETS", 0)
+    monkeypatch.setattr(metrics, "COUNT_MAX_TARGETS", 0)
     sorting = counts_of(scores, targets, exclude)
     for key in counting:
         assert (counting[key] == sorting[key]).all(), key

@@ -6,8 +6,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from seqrec.datasets import Interactions
-from seqrec.datasets import protocols as P
+from seqrec.datasets import Interactions, protocols
 from seqrec.datasets.features import item_categories
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.datasets.sequences import Vocabulary
@@ -34,7 +33,7 @@ def gap_data():
     events, items, _ = generate(SyntheticSpec(n_users=400, n_items=120, n_clusters=6, min_length=20,
                                               max_length=30, p_short=0.5, noise=0.02, seed=7))
     interactions = Interactions("synthetic", events, items, "flat")
-    return SequenceData.encode(P.leave_last_out(interactions.events), interactions)
+    return SequenceData.encode(protocols.leave_last_out(interactions.events), interactions)
 
 
 def recurrent(unit, windows=True, epochs=6):

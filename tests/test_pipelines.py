@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 import tensorflow as tf
 
-from seqrec.datasets import DataError
-from seqrec.datasets import protocols as P
+from seqrec.datasets import DataError, protocols
 from seqrec.datasets.interactions import sort_events
 from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import (
@@ -74,7 +73,7 @@ def test_gather_windows_left_and_right_padding():
 
 @pytest.mark.parametrize("padding", ["left", "right"])
 def test_next_item_examples_match_brute_force(padding):
-    split = P.leave_last_out(random_events())
+    split = protocols.leave_last_out(random_events())
     data = SequenceData.encode(split)
     max_len = 4
     targets = data.targets("train")
@@ -109,7 +108,7 @@ def test_next_item_examples_match_brute_force(padding):
 
 
 def test_next_item_history_never_reaches_the_target_or_later(ml_small):
-    split = P.mtam(ml_small.events)
+    split = protocols.mtam(ml_small.events)
     data = SequenceData.encode(split)
     for part in ("train", "valid", "test"):
         got = collect(next_item_dataset(data.by_user, data.targets(part), max_len=50, batch_size=512))
@@ -123,7 +122,7 @@ def test_next_item_history_never_reaches_the_target_or_later(ml_small):
 
 
 def test_shuffling_is_seeded_and_reshuffles_each_epoch():
-    data = SequenceData.encode(P.leave_last_out(random_events()))
+    data = SequenceData.encode(protocols.leave_last_out(random_events()))
     targets = data.targets("train")
 
     def order(ds):
@@ -137,7 +136,7 @@ def test_shuffling_is_seeded_and_reshuffles_each_epoch():
 
 
 def test_negatives_are_never_positives_and_are_seeded(ml_small):
-    data = SequenceData.encode(P.mtam(ml_small.events))
+    data = SequenceData.encode(protocols.mtam(ml_small.events))
     sampler = data.negative_sampler()
     ds = next_item_dataset(data.by_user, data.targets("train"), max_len=10, batch_size=1024,
                            sampler=sampler, n_negatives=20, seed=3)
@@ -169,7 +168,7 @@ def test_sampler_names_a_user_with_almost_no_negatives():
 
 
 def test_sequence_dataset_targets_every_event_once():
-    split = P.leave_last_out(random_events(n=400))
+    split = protocols.leave_last_out(random_events(n=400))
     data = SequenceData.encode(split)
     table = data.history_tables(("train",))[0]
     got = collect(sequence_dataset(table, max_len=3, batch_size=5))
@@ -186,7 +185,7 @@ def test_sequence_dataset_targets_every_event_once():
 
 
 def test_rating_pairs_histories_are_strictly_before_the_rating(ml_100k):
-    split = P.iarn(ml_100k.events, "1998-03-01")
+    split = protocols.iarn(ml_100k.events, "1998-03-01")
     data = SequenceData.encode(split)
     test = split.test
     users, items = data.users.encode(test["user"]), data.items.encode(test["item"])
@@ -209,14 +208,14 @@ def test_rating_pairs_histories_are_strictly_before_the_rating(ml_100k):
 
 def test_rating_pairs_unchanged_when_future_events_change(ml_100k):
     """Leakage test: rewriting every event after a cut leaves the histories before it unchanged."""
-    cut = P.unix("1998-01-01")
+    cut = protocols.unix("1998-01-01")
     events = ml_100k.events
     early = events[events["timestamp"] < cut]
     future = events[events["timestamp"] >= cut].copy()
     future["item"] = future["item"].sample(frac=1.0, random_state=0).to_numpy()  # scrambled future
 
     def histories(all_events):
-        split = P.Split(all_events, all_events.iloc[:0], all_events.iloc[:0], "all")
+        split = protocols.Split(all_events, all_events.iloc[:0], all_events.iloc[:0], "all")
         data = SequenceData.encode(split)
         q = early.iloc[::50]
         return collect(rating_pairs_dataset(
@@ -235,7 +234,7 @@ def test_trivial_keras_model_trains_end_to_end(ml_small):
     import keras
 
     keras.utils.set_random_seed(0)
-    data = SequenceData.encode(P.mtam(ml_small.events))
+    data = SequenceData.encode(protocols.mtam(ml_small.events))
     n_items = data.items.size
     train = next_item_dataset(data.by_user, data.targets("train"), max_len=20, batch_size=256,
                               shuffle=True, seed=0, label="target")

@@ -4,8 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqrec.datasets import ProtocolError
-from seqrec.datasets import protocols as P
+from seqrec.datasets import ProtocolError, protocols
 from seqrec.datasets.interactions import sort_events
 
 
@@ -28,18 +27,18 @@ def test_tie_rule_orders_equal_timestamps_by_item_independently_of_row_order():
 def test_deduplicate_exact_repeats_and_pairs():
     events = frame([("u", "a", 1), ("u", "a", 1), ("u", "a", 2), ("v", "a", 1)])
     reports = []
-    exact = P.deduplicate(events, reports=reports)
+    exact = protocols.deduplicate(events, reports=reports)
     assert len(exact) == 3
-    pairs = P.deduplicate(events, keys=("user", "item"))
+    pairs = protocols.deduplicate(events, keys=("user", "item"))
     assert sorted(map(tuple, pairs[["user", "timestamp"]].to_numpy())) == [("u", 1), ("v", 1)]
     assert reports[0].rows == (4, 3) and "deduplicate" in reports[0].step
 
 
 def test_binarize_all_or_by_threshold():
     events = frame([("u", "a", 1, 1.0), ("u", "b", 2, 4.5), ("v", "a", 3, 3.0)])
-    assert (P.binarize(events)["rating"] == 1.0).all() and len(P.binarize(events)) == 3
+    assert (protocols.binarize(events)["rating"] == 1.0).all() and len(protocols.binarize(events)) == 3
     reports = []
-    kept = P.binarize(events, 3.0, reports=reports)
+    kept = protocols.binarize(events, 3.0, reports=reports)
     assert list(kept["item"]) == ["b", "a"] and (kept["rating"] == 1.0).all()
     assert reports[0].rows == (3, 2) and reports[0].users == (2, 2)
 
@@ -48,31 +47,31 @@ def test_min_count_one_pass_differs_from_fixed_point():
     # one pass drops item b, then users u and w; that leaves items a and c with one event each
     events = frame([("u", "a", 1), ("u", "b", 2), ("v", "a", 3), ("v", "c", 4), ("w", "c", 5),
                     ("x", "p", 1), ("x", "q", 2), ("y", "p", 3), ("y", "q", 4)])
-    one = P.filter_min_counts(events, min_user=2, min_item=2)
-    fixed = P.filter_min_counts(events, min_user=2, min_item=2, iterate=True)
+    one = protocols.filter_min_counts(events, min_user=2, min_item=2)
+    fixed = protocols.filter_min_counts(events, min_user=2, min_item=2, iterate=True)
     assert set(one["user"]) == {"v", "x", "y"} and one["item"].value_counts()["a"] == 1
     assert set(fixed["user"]) == {"x", "y"} and set(fixed["item"]) == {"p", "q"}
 
 
 def test_k_core_invariants_and_idempotence_on_movielens(ml_small):
-    core = P.k_core(ml_small.events, 20)
+    core = protocols.k_core(ml_small.events, 20)
     assert core["user"].value_counts().min() >= 20
     assert core["item"].value_counts().min() >= 20
-    assert len(P.k_core(core, 20)) == len(core)
+    assert len(protocols.k_core(core, 20)) == len(core)
     # maximality: the 20-core contains the 25-core
-    inner = P.k_core(ml_small.events, 25)
+    inner = protocols.k_core(ml_small.events, 25)
     merged = inner.merge(core, how="left", indicator=True)
     assert (merged["_merge"] == "both").all()
 
 
 def test_filter_that_empties_data_raises_protocol_error(ml_small):
     with pytest.raises(ProtocolError, match="removed every interaction"):
-        P.filter_min_counts(ml_small.events, min_user=10**6)
+        protocols.filter_min_counts(ml_small.events, min_user=10**6)
 
 
 def test_reports_count_removed_rows_users_items(ml_small):
     reports = []
-    out = P.filter_min_counts(ml_small.events, 10, 30, iterate=True, reports=reports)
+    out = protocols.filter_min_counts(ml_small.events, 10, 30, iterate=True, reports=reports)
     r = reports[-1]
     assert r.rows == (len(ml_small.events), len(out))
     assert r.users == (ml_small.n_users, out["user"].nunique())
@@ -81,30 +80,30 @@ def test_reports_count_removed_rows_users_items(ml_small):
 
 
 def test_subsampling_is_seeded(ml_small):
-    a = P.subsample_users(ml_small.events, 0.25, seed=3)
-    b = P.subsample_users(ml_small.events, 0.25, seed=3)
-    c = P.subsample_users(ml_small.events, 0.25, seed=4)
+    a = protocols.subsample_users(ml_small.events, 0.25, seed=3)
+    b = protocols.subsample_users(ml_small.events, 0.25, seed=3)
+    c = protocols.subsample_users(ml_small.events, 0.25, seed=4)
     pd.testing.assert_frame_equal(a, b)
     assert set(a["user"]) != set(c["user"])
     assert a["user"].nunique() == round(0.25 * ml_small.n_users)
     # all events of a chosen user are kept
     user = a["user"].iloc[0]
     assert (a["user"] == user).sum() == (ml_small.events["user"] == user).sum()
-    e = P.subsample_events(ml_small.events, 0.1, seed=0)
+    e = protocols.subsample_events(ml_small.events, 0.1, seed=0)
     assert 0.08 < len(e) / len(ml_small.events) < 0.12
     assert e.equals(sort_events(e))
 
 
 def test_time_split_puts_everything_before_the_cut_in_training(ml_small):
-    cut, valid_from = P.unix("2010-01-01"), P.unix("2008-01-01")
-    split = P.time_split(ml_small.events, cut, valid_from)
+    cut, valid_from = protocols.unix("2010-01-01"), protocols.unix("2008-01-01")
+    split = protocols.time_split(ml_small.events, cut, valid_from)
     assert split.train["timestamp"].max() < valid_from <= split.valid["timestamp"].min()
     assert split.valid["timestamp"].max() < cut <= split.test["timestamp"].min()
     assert len(split.train) + len(split.valid) + len(split.test) == len(ml_small.events)
 
 
 def test_user_ratio_split_is_chronological_per_user(ml_small):
-    split = P.user_ratio_split(ml_small.events, 0.9, 0.05)
+    split = protocols.user_ratio_split(ml_small.events, 0.9, 0.05)
     sizes = {name: getattr(split, name)["user"].value_counts() for name in ("train", "valid", "test")}
     n = ml_small.events["user"].value_counts()
     user = n.index[0]
@@ -121,7 +120,7 @@ def test_user_ratio_split_is_chronological_per_user(ml_small):
 
 def test_hand_sizes_of_ratio_split():
     events = frame([("u", f"i{k}", k) for k in range(20)])
-    split = P.user_ratio_split(events, 0.9, 0.05)
+    split = protocols.user_ratio_split(events, 0.9, 0.05)
     assert (len(split.train), len(split.valid), len(split.test)) == (18, 1, 1)
     assert list(split.test["item"]) == ["i19"] and list(split.valid["item"]) == ["i18"]
 
@@ -129,9 +128,9 @@ def test_hand_sizes_of_ratio_split():
 def test_drop_unseen_items():
     events = frame([("u", "a", 1), ("u", "b", 2), ("u", "new", 3), ("v", "a", 1), ("v", "b", 2),
                     ("v", "a", 3)])
-    split = P.Split(events.iloc[[0, 1, 3, 4]], events.iloc[[2]], events.iloc[[5]], "hand")
+    split = protocols.Split(events.iloc[[0, 1, 3, 4]], events.iloc[[2]], events.iloc[[5]], "hand")
     reports = []
-    out = P.drop_unseen_items(split, reports=reports)
+    out = protocols.drop_unseen_items(split, reports=reports)
     assert out.valid.empty and list(out.test["item"]) == ["a"]
     assert reports[0].rows == (6, 5) and reports[0].items == (3, 2)
 
@@ -140,17 +139,17 @@ def test_leave_last_out_targets_and_dropped_users():
     events = frame([("u", "a", 1), ("u", "b", 2), ("u", "c", 3), ("u", "d", 4), ("short", "a", 1),
                     ("short", "b", 2)])
     reports = []
-    split = P.leave_last_out(events, reports=reports)
+    split = protocols.leave_last_out(events, reports=reports)
     assert list(split.test["item"]) == ["d"] and list(split.valid["item"]) == ["c"]
     assert list(split.train["item"]) == ["a", "b"]
     assert "dropped 1 users" in str(reports[0])
     with pytest.raises(ProtocolError):
-        P.leave_last_out(events, min_events=2)
+        protocols.leave_last_out(events, min_events=2)
 
 
 def test_holdout_split_fixed_test_varying_validation(ml_small):
-    a = P.holdout_split(ml_small.events, seed=0)
-    b = P.holdout_split(ml_small.events, seed=1)
+    a = protocols.holdout_split(ml_small.events, seed=0)
+    b = protocols.holdout_split(ml_small.events, seed=1)
     pd.testing.assert_frame_equal(a.test, b.test)
     assert not a.valid.equals(b.valid)
     n_train = (a.train["user"].value_counts() + a.valid["user"].value_counts()).dropna()
@@ -164,18 +163,18 @@ def test_holdout_split_fixed_test_varying_validation(ml_small):
 
 def test_paper_protocols_on_movielens(ml_small):
     e = ml_small.events
-    iarn = P.iarn(e, "2010-01-01")
+    iarn = protocols.iarn(e, "2010-01-01")
     assert iarn.train["timestamp"].max() < iarn.valid["timestamp"].min()
-    assert iarn.test["timestamp"].min() >= P.unix("2010-01-01")
-    mtam = P.mtam(e)
+    assert iarn.test["timestamp"].min() >= protocols.unix("2010-01-01")
+    mtam = protocols.mtam(e)
     kept = pd.concat([mtam.train, mtam.valid, mtam.test])
     assert kept["user"].value_counts().min() >= 10 and kept["item"].value_counts().min() >= 30
     assert mtam.test["user"].is_unique and mtam.valid["user"].is_unique
-    gru = P.user_gru(e)
+    gru = protocols.user_gru(e)
     assert set(gru.test["item"]) <= set(gru.train["item"]) and (gru.train["rating"] == 1).all()
-    splits = P.ante_rnn(e)
+    splits = protocols.ante_rnn(e)
     assert len(splits) == 5 and all(s.test.equals(splits[0].test) for s in splits)
-    dmran = P.dmran(e)
+    dmran = protocols.dmran(e)
     assert len(dmran.test) == ml_small.n_users
     assert "leave_last_out" in dmran.describe() and "train:" in dmran.describe()
 
@@ -188,7 +187,7 @@ def test_subsample_windows_keeps_one_contiguous_stretch_per_user():
     events = frame([("u", f"i{k}", k) for k in range(30)] + [("v", f"j{k}", k) for k in range(7)]
                    + [("w", "a", 1)])
     reports = []
-    out = P.subsample_windows(events, 0.1, seed=0, reports=reports)
+    out = protocols.subsample_windows(events, 0.1, seed=0, reports=reports)
     # ceil(0.1 * 30) = 3 (not 4, as 0.1 * 30 = 3.0000000000000004 in floating point), ceil(0.7) = 1
     assert _lengths(out) == {"u": 3, "v": 1, "w": 1}
     assert out.equals(sort_events(out))
@@ -204,9 +203,9 @@ def test_subsample_windows_keeps_one_contiguous_stretch_per_user():
 
 def test_subsample_windows_fraction_seeds_and_contiguity_on_movielens(ml_small):
     events = ml_small.events
-    a = P.subsample_windows(events, 0.1, seed=0)
-    b = P.subsample_windows(events, 0.1, seed=0)
-    c = P.subsample_windows(events, 0.1, seed=1)
+    a = protocols.subsample_windows(events, 0.1, seed=0)
+    b = protocols.subsample_windows(events, 0.1, seed=0)
+    c = protocols.subsample_windows(events, 0.1, seed=1)
     pd.testing.assert_frame_equal(a, b)
     assert not a.equals(c)
     n = events["user"].value_counts()
@@ -221,7 +220,7 @@ def test_subsample_windows_fraction_seeds_and_contiguity_on_movielens(ml_small):
     assert (spans["max"] - spans["min"] + 1 == spans["size"]).all()
     # starts vary: not always the beginning or the end of the sequence
     assert 0 < (spans["min"] == 0).mean() < 1
-    full = P.subsample_windows(events, 1.0, seed=5)
+    full = protocols.subsample_windows(events, 1.0, seed=5)
     pd.testing.assert_frame_equal(full, events)
 
 
@@ -229,4 +228,4 @@ def test_subsample_windows_rejects_bad_fractions():
     events = frame([("u", "a", 1)])
     for fraction in (0, -0.1, 1.5):
         with pytest.raises(ProtocolError, match="fraction must be in"):
-            P.subsample_windows(events, fraction, seed=0)
+            protocols.subsample_windows(events, fraction, seed=0)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from seqrec.datasets import protocols as P
+from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation import ranking
 from seqrec.evaluation.runner import Popularity, RunContext
@@ -12,7 +12,7 @@ from seqrec.evaluation.tasks import NextItemTask
 
 @pytest.fixture(scope="module")
 def data(ml_small):
-    return SequenceData.encode(P.mtam(ml_small.events))
+    return SequenceData.encode(protocols.mtam(ml_small.events))
 
 
 @pytest.fixture(scope="module")

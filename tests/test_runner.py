@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqrec.datasets import protocols as P
+from seqrec.datasets import protocols
 from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
 from seqrec.evaluation.runner import KerasNextItem, Popularity, run_dataset
@@ -33,7 +33,7 @@ def run(tmp_path_factory):
     logdir = tmp_path_factory.mktemp("tb")
     task = NextItemTask(max_len=MAX_LEN, ks=(10,), batch_size=512)
     methods = [Popularity(), KerasNextItem("MeanPool", mean_pool, epochs=3, learning_rate=5e-3)]
-    result = run_dataset("movielens-latest-small", P.mtam, task, methods, seed=0, logdir=logdir)
+    result = run_dataset("movielens-latest-small", protocols.mtam, task, methods, seed=0, logdir=logdir)
     return result, logdir
 
 
@@ -71,7 +71,8 @@ def test_tensorboard_logs_scalars_and_hyperparameters(run):
 
 def test_same_seed_same_numbers(run):
     result, _ = run
-    again = run_dataset("movielens-latest-small", P.mtam, NextItemTask(max_len=MAX_LEN, batch_size=512),
+    task = NextItemTask(max_len=MAX_LEN, batch_size=512)
+    again = run_dataset("movielens-latest-small", protocols.mtam, task,
                         [KerasNextItem("MeanPool", mean_pool, epochs=3, learning_rate=5e-3)], seed=0)
     a = result.runs["MeanPool"].test.rows["ndcg@10"].to_numpy()
     b = again.runs["MeanPool"].test.rows["ndcg@10"].to_numpy()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from tests_paths import REFERENCE, REPRODUCE
 
-from seqrec.datasets import protocols as P
+from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData, lane_dataset
 from seqrec.evaluation.runner import RunContext, StatefulNextItem, set_seed
 from seqrec.evaluation.tasks import SequenceTask
@@ -28,7 +28,7 @@ def stable_preferences(n_users=150, n_items=100, favourites=5, length=80, noise=
                          rng.choice(own, length))
         frames.append(pd.DataFrame({"user": f"u{u}", "item": [f"i{i}" for i in items],
                                     "timestamp": 10**9 + 60 * np.arange(length), "rating": 1.0}))
-    return SequenceData.encode(P.user_gru(pd.concat(frames, ignore_index=True)))
+    return SequenceData.encode(protocols.user_gru(pd.concat(frames, ignore_index=True)))
 
 
 @pytest.fixture(scope="module")

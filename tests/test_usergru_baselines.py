@@ -12,7 +12,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.metrics.pairwise import cosine_similarity
 
-from seqrec.datasets import protocols as P
+from seqrec.datasets import protocols
 from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation.runner import RunContext
@@ -193,7 +193,7 @@ class Popularity:
 @pytest.fixture(scope="module")
 def fitted():
     """The successor log under the UserGRU protocol, with every Table 2 baseline fitted (short training)."""
-    data = SequenceData.encode(P.user_gru(successor_log()))
+    data = SequenceData.encode(protocols.user_gru(successor_log()))
     task = SequenceTask(max_users=64)
     methods = {m.name: m for m in table2_baselines(epochs=12)}
     methods["Matrix Factorization"].kwargs["batch_size"] = 64
@@ -207,7 +207,7 @@ def test_sequential_mf_window_is_the_two_previous_items(fitted):
     data, task, methods, _ = fitted
     model = methods["Seq. Matrix Factorization"].model
     n = model.network
-    P_, Z, Q, b = (n.P.embeddings.numpy(), n.Z.embeddings.numpy(), n.Q.embeddings.numpy(),
+    P_, Z, Q, b = (n.protocols.embeddings.numpy(), n.Z.embeddings.numpy(), n.Q.embeddings.numpy(),
                    n.b.embeddings.numpy()[:, 0])
     users, windows = np.array([1, 2, 3]), np.array([[4, 7], [5, 0], [0, 0]])
     scores = model.score_windows(users, windows)
