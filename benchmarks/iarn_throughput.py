@@ -8,16 +8,14 @@ training at each batch size and pairs/s for scoring, measured after a warm-up (c
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reproduce"))
-from iarn_common import DATASETS, IARNMethod, prepare
-
+from seqrec.datasets import load
+from seqrec.experiments import iarn as experiment
 from seqrec.models import iarn
+from seqrec.training import IARNMethod
 
 
 def main() -> None:
@@ -27,14 +25,16 @@ def main() -> None:
     p.add_argument("--max-history", type=int, default=50)
     p.add_argument("--variants", nargs="+", default=list(iarn.VARIANTS))
     args = p.parse_args()
-    prepared = prepare(DATASETS[1], "movielens-latest-small")
+    paper = next(p for p in experiment.DATASETS if p.label == "MovieLens")
+    prepared = experiment.preparer(experiment.rating_only)(paper, "movielens-latest-small",
+                                                           load("movielens-latest-small"))
     train = prepared.data.pairs("train")
     print(f"movielens-latest-small, IARN protocol: {len(train['user']):,} training ratings, "
           f"histories of {args.max_history}")
     for variant in args.variants:
         for batch in args.batch_sizes:
             method = IARNMethod(variant, max_history=args.max_history, batch_size=batch)
-            model = method.setup(prepared)
+            model = method.setup(prepared.data)
             ds = method.dataset(train, shuffle=True, seed=0, label="rating").repeat().take(args.steps + 20)
             model.fit(ds.take(20), verbose=0)
             start = time.perf_counter()

@@ -11,18 +11,16 @@ warm-up (compilation excluded) and the ratio.
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "reproduce"))
-from mtam_common import DATASETS, prepare
-
-from seqrec.datasets.pipelines import next_item_dataset, sequence_dataset
-from seqrec.models.mtam import MTAM
+from seqrec.datasets import load
+from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.experiments import mtam as experiment
+from seqrec.models import MTAM
+from seqrec.training import next_item_model
 
 
 def rate(model, ds, steps: int, targets_per_batch) -> float:
@@ -53,16 +51,16 @@ def main() -> None:
     p.add_argument("--max-len", type=int, default=50)
     p.add_argument("--window-batch", type=int, default=32)
     args = p.parse_args()
-    prepared = prepare(DATASETS[0], "movielens-latest-small")
-    data = prepared.data
+    interactions = load("movielens-latest-small")
+    data = SequenceData.encode(experiment.protocol(interactions.events, experiment.DATASETS[0]), interactions)
     targets = data.targets("train")
     print(f"movielens-latest-small after MTAM's protocol: {data.items.size - 1:,} items, "
           f"{len(targets):,} training targets; dim {args.dim}, {args.hops} hops, max length {args.max_len}")
     rates = {}
     for windows in (False, True):
         keras.utils.set_random_seed(0)
-        model = MTAM.for_data(data, dim=args.dim, hops=args.hops, memory_len=args.max_len,
-                              all_positions=windows)
+        model = next_item_model(MTAM, data, dim=args.dim, hops=args.hops, memory_len=args.max_len,
+                                all_positions=windows)
         model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       jit_compile=True)
         rates[windows] = rate(model, training_batches(model, data, args), args.steps,

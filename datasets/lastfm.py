@@ -49,7 +49,6 @@ from .records import RawFiles, item_examples, item_features_spec
 log = logging.getLogger(__name__)
 
 PLAYS_FILE = "userid-timestamp-artid-artname-traid-traname.tsv"
-PROFILE_FILE = "userid-profile.tsv"
 ARCHIVE = "lastfm-dataset-1K.tar.gz"
 URL = "http://mtg.upf.edu/static/datasets/last.fm/lastfm-dataset-1K.tar.gz"
 HOMEPAGE = "http://ocelma.net/MusicRecommendationDataset/lastfm-1K.html"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from .features import ItemFeatures, encode_item_features
 from .interactions import Interactions
 from .negatives import NegativeSampler
 from .protocols import Split
@@ -86,6 +87,13 @@ class SequenceData:
         by_item = SequenceTable.build(t.values[keep], users, t.times[keep], t.ratings[keep],
                                       n_groups=self.items.size)
         return by_user, by_item
+
+    def item_features(self) -> ItemFeatures | None:
+        """The items' flat features or category paths as arrays aligned with ``items``
+        (`seqrec.datasets.features.encode_item_features`); None when the data has none."""
+        if self.item_info is None or self.feature_structure not in ("flat", "hierarchy"):
+            return None
+        return encode_item_features(self.item_info, self.items, self.feature_structure)
 
     def negative_sampler(self) -> NegativeSampler:
         """A sampler whose positives are every event of every part."""

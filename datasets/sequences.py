@@ -87,12 +87,6 @@ class SequenceTable:
         """The group of each event position."""
         return (np.searchsorted(self.offsets, positions, side="right") - 1).astype(np.int64)
 
-    def positions_of_rows(self) -> np.ndarray:
-        """Inverse of ``rows``: the table position of each input row."""
-        inverse = np.empty_like(self.rows)
-        inverse[self.rows] = np.arange(len(self.rows))
-        return inverse
-
     def count_before(self, groups, times) -> np.ndarray:
         """For each ``(group, time)``, the end position of the group's events strictly before ``time``:
         the window ``[offsets[group], end)`` holds exactly the earlier events. Vectorised by a binary
@@ -105,11 +99,6 @@ class SequenceTable:
         table_keys = self.group_of(np.arange(len(self))) * span + (self.times - low)
         query = groups * span + np.clip(np.asarray(times, np.int64) - low, 0, span - 1)
         return np.searchsorted(table_keys, query, side="left").astype(np.int64)
-
-    def tensors(self) -> dict[str, tf.Tensor]:
-        """The per-event arrays as tensors, for `gather_windows`."""
-        return {"values": tf.constant(self.values), "times": tf.constant(self.times)}
-
 
 def gather_windows(values: tf.Tensor, times: tf.Tensor, starts: tf.Tensor, ends: tf.Tensor,
                    max_len: int, padding: str = "left") -> dict[str, tf.Tensor]:

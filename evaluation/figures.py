@@ -5,6 +5,7 @@
 checked without the image.
 """
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -34,6 +35,26 @@ def markdown_rows(rows: pd.DataFrame) -> list[str]:
     lines = ["| " + " | ".join(map(str, rows.columns)) + " |", "|" + "---|" * len(rows.columns)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows.itertuples(index=False)]
     return lines
+
+
+@dataclasses.dataclass
+class FigureOutput:
+    """A regenerated paper figure: the plot, the numbers behind it and the run's manifest."""
+
+    stem: str
+    title: str
+    figure: Figure
+    rows: pd.DataFrame
+    manifest: Manifest
+    caption: str = ""
+
+    def markdown(self) -> str:
+        return "\n".join(markdown_rows(self.rows)) + "\n"
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``<out_dir>/<stem>.png``, ``.md`` and ``.json``; returns the three paths."""
+        return list(write_figure(self.figure, self.rows, self.stem, out_dir, self.manifest, self.title,
+                                 self.caption))
 
 
 def write_figure(figure, rows: pd.DataFrame, stem: str, out_dir: str | Path, manifest: Manifest,

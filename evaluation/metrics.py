@@ -103,8 +103,8 @@ COUNT_MAX_TARGETS = 16
 def _compare(ranked: tf.Tensor, t_scores: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     """Items of each row scoring above / equal to each target score: [B, T] int32 each.
 
-    Few targets per row: one O(N) comparison per target (about 19x faster than sorting rows of 60k
-    items on 2 CPU cores, see benchmarks/); many targets: one sort and binary searches."""
+    Few targets per row: one O(N) comparison per target, cheaper than sorting whole rows; many targets:
+    one sort and binary searches."""
     n_targets = t_scores.shape[1]
     if n_targets is not None and n_targets <= COUNT_MAX_TARGETS:
         above = [tf.reduce_sum(tf.cast(ranked > t_scores[:, j:j + 1], tf.int32), 1)
@@ -125,7 +125,7 @@ def ranks(counts: dict[str, np.ndarray], ties: str = "pessimistic") -> np.ndarra
 
 def at_k(target_ranks, valid, ks) -> dict[str, np.ndarray]:
     """``hr``, ``recall``, ``precision``, ``ndcg`` and ``mrr`` at every K in ``ks``, per row (NaN for
-    rows without targets), from target ranks [B, T] (`ranks` or `sampled_ranks`) and ``valid`` [B, T]."""
+    rows without targets), from target ranks [B, T] (`ranks`) and ``valid`` [B, T]."""
     valid = np.asarray(valid, bool)
     r = np.where(valid, target_ranks, np.inf)
     n = valid.sum(1)
@@ -157,41 +157,3 @@ def auc(counts: dict[str, np.ndarray], ties: str = "pessimistic") -> np.ndarray:
     per_target = np.where(valid, wins / np.maximum(negatives, 1), 0.0)
     n = valid.sum(1)
     return np.where(n > 0, per_target.sum(1) / np.maximum(n, 1), np.nan)
-
-
-def auc_against_unobserved(scores, targets, observed=None, ties: str = "pessimistic") -> np.ndarray:
-    """Per-user AUC of held-out items against **every item the user never interacted with** (IARN):
-    ``targets`` [B, T] are the user's held-out items, ``observed`` [B, N] the items the user
-    interacted with otherwise (excluded from the negatives)."""
-    return auc(target_counts(scores, targets, observed), ties)
-
-
-def auc_against_sampled(target_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
-    """Per row: the share of a **frozen sample of negatives** [B, C] that the target outscores.
-
-    The negatives are drawn once with a seed and never contain a positive of the user
-    (`seqrec.evaluation.ranking.freeze_negatives`); tables label this metric as sampled."""
-    target_scores = np.asarray(target_scores, np.float64)[:, None]
-    negative_scores = np.asarray(negative_scores, np.float64)
-    wins = (negative_scores < target_scores).sum(1) + (1 - _tie_weight(ties)) * (
-        negative_scores == target_scores).sum(1)
-    return wins / negative_scores.shape[1]
-
-
-def auc_one_vs_one(positive_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
-    """The "AUC" of ATRank and DMRAN: per test user, 1 if the positive outscores the user's **single**
-    sampled negative, else 0 (0.5 for a tie under ``average``); its mean over users is the reported
-    number. ``negative_scores`` is [B] or [B, 1]."""
-    negative_scores = np.asarray(negative_scores, np.float64).reshape(len(positive_scores), -1)
-    if negative_scores.shape[1] != 1:
-        raise ValueError("auc_one_vs_one takes exactly one negative per user; "
-                         "use auc_against_sampled for more")
-    return auc_against_sampled(positive_scores, negative_scores, ties)
-
-
-def sampled_ranks(target_scores, negative_scores, ties: str = "pessimistic") -> np.ndarray:
-    """1-based rank of each row's target among itself and its sampled negatives."""
-    target_scores = np.asarray(target_scores, np.float64)[:, None]
-    negative_scores = np.asarray(negative_scores, np.float64)
-    return 1 + (negative_scores > target_scores).sum(1) + _tie_weight(ties) * (
-        negative_scores == target_scores).sum(1)

@@ -4,14 +4,10 @@ A scorer turns one batch of evaluation examples into scores over every item ([ba
 evaluator ranks the batch's targets (`seqrec.evaluation.metrics`) and keeps only per-row metrics, so
 at most one batch of scores is in memory: 256 rows x 60k items is 61 MB of float32. The batch size of
 the evaluation dataset is the chunk size.
-
-Sampled evaluation (a frozen set of negatives per row) is a separate path (`freeze_negatives`,
-`evaluate_sampled`); its results carry ``sampled=True`` so that tables label them.
 """
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,12 +22,10 @@ class RankingResult:
 
     Attributes:
       rows: one row per evaluated example: ``user`` and a column per metric (NaN without targets).
-      sampled: whether the ranking was against sampled candidates instead of the full catalogue.
       protocol: a short description (metrics, ties, exclusion, candidates) for table headers.
     """
 
     rows: pd.DataFrame
-    sampled: bool = False
     protocol: str = ""
 
     @property
@@ -77,7 +71,7 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
         if with_auc:
             row["auc"] = metrics.auc(counts, ties)
         frames.append(pd.DataFrame(row))
-    return RankingResult(pd.concat(frames, ignore_index=True), sampled=False,
+    return RankingResult(pd.concat(frames, ignore_index=True),
                          protocol=protocol or f"full ranking, ties {ties}")
 
 
@@ -93,32 +87,3 @@ def score_batches(score_fn: Callable[[dict], tf.Tensor], dataset: tf.data.Datase
         if exclude_key is not None:
             out["exclude"] = items_mask(batch[exclude_key], n_items)
         yield out
-
-
-def freeze_negatives(sampler, users, k: int, seed: int, path: str | Path | None = None) -> np.ndarray:
-    """Draw ``k`` negatives per row once (never a positive of the user) and optionally save them
-    (``.npz`` with users, negatives and seed) so that every method is scored on the same candidates."""
-    negatives = sampler.sample_numpy(users, k, seed)
-    if path is not None:
-        np.savez_compressed(path, users=np.asarray(users), negatives=negatives, seed=seed)
-    return negatives
-
-
-def load_negatives(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
-    """``(users, negatives)`` saved by `freeze_negatives`."""
-    data = np.load(path)
-    return data["users"], data["negatives"]
-
-
-def evaluate_sampled(users, target_scores, negative_scores, ks: Iterable[int] = (),
-                     ties: str = "pessimistic", protocol: str = "") -> RankingResult:
-    """Metrics of each target against its frozen sampled negatives: ``auc`` (`auc_against_sampled`;
-    with one negative per row it is the ATRank/DMRAN "AUC", `auc_one_vs_one`) and, for each K, the
-    metrics of the target's rank among its candidates."""
-    row = {"user": np.asarray(users),
-           "auc": metrics.auc_against_sampled(target_scores, negative_scores, ties)}
-    ranks = metrics.sampled_ranks(target_scores, negative_scores, ties)[:, None]
-    row.update(metrics.at_k(ranks, np.ones_like(ranks, bool), list(ks)))
-    n = np.asarray(negative_scores).shape[1]
-    return RankingResult(pd.DataFrame(row), sampled=True,
-                         protocol=protocol or f"sampled: target vs {n} frozen negatives, ties {ties}")

@@ -2,14 +2,12 @@
 
 * `paired_ttest`: paired t-test over users between two methods (SciPy's ``ttest_rel``), as IARN and
   MTAM report p-values of their improvements;
-* `mean_std`: mean ± sample standard deviation over seeds or repeated splits (Ante-RNN's five splits);
 * `relative_improvement`: ``(ours - base) / base`` (``(base - ours) / base`` when lower is better,
   e.g. RMSE), the "x % improvement" of the papers' text.
 """
 
 import dataclasses
 
-import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -31,12 +29,6 @@ def paired_ttest(ours: pd.Series, base: pd.Series) -> TTest:
         return TTest(float("nan"), float("nan"), len(joined))
     result = stats.ttest_rel(joined["a"], joined["b"])
     return TTest(float(result.statistic), float(result.pvalue), len(joined))
-
-
-def mean_std(values) -> tuple[float, float]:
-    """Mean and sample standard deviation (ddof=1; 0 for a single value)."""
-    values = np.asarray(values, np.float64)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
 
 
 def relative_improvement(ours: float, base: float, lower_is_better: bool = False) -> float:

@@ -52,15 +52,6 @@ def load_reference(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def statuses(why: dict) -> Callable[[str, str, str], str]:
-    """The status of a cell without our number, from the reasons a run recorded: ``why[(dataset,
-    method)]`` for one method, ``why[dataset]`` for a whole dataset, else "not run in this profile"."""
-    def status(dataset: str, method: str, metric: str) -> str:
-        return why.get((dataset, method)) or why.get(dataset) or "not run in this profile"
-
-    return status
-
-
 def build_cells(reference: pd.DataFrame, ours: dict[tuple[str, str, str], float],
                 status: Callable[[str, str, str], str] = lambda d, m, k: "not run in this profile",
                 extra: Iterable[tuple[str, str, str]] = ()) -> list[Cell]:
@@ -144,6 +135,23 @@ def render_markdown(cells: list[Cell], manifest: Manifest, title: str) -> str:
                 row += [c.paper or "–", ours, diff]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
+
+
+@dataclasses.dataclass
+class TableOutput:
+    """A regenerated paper table: every cell beside the paper's number, and the run's manifest."""
+
+    stem: str
+    title: str
+    cells: list[Cell]
+    manifest: Manifest
+
+    def markdown(self) -> str:
+        return render_markdown(self.cells, self.manifest, self.title)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write ``<out_dir>/<stem>.md`` and ``.json``; returns both paths."""
+        return list(write_table(self.cells, self.stem, out_dir, self.manifest, self.title))
 
 
 def write_table(cells: list[Cell], stem: str, out_dir: str | Path, manifest: Manifest,

@@ -1,16 +1,20 @@
 """Evaluation tasks: what is predicted, on which examples, and how it is scored.
 
-* `NextItemTask`: the next item after every prefix, truncated to the latest ``max_len`` events, ranked
+* `NextItemTask`: the next item after every prefix, truncated to the latest events the method reads, ranked
   among the whole catalogue (MTAM, DMRAN, Ante-RNN protocols).
 * `SequenceTask`: the next item after every event, with the user's whole history, never truncated
   (UserGRU: recurrent models carry their state through sequences of thousands of events).
 * `RatingTask`: IARN's evaluation: RMSE and MAE of predicted ratings (rating models only) and, for
   every method, the per-user AUC of the user's held-out items against every item the user never rated.
 
-A method passed to a task provides ``scores(batch) -> [B, n_items]`` (next item),
-``sequence_scores(group) -> [n_targets, n_items]`` (sequence, see `SequenceTask.groups`) or
-``predict(users, items, times) -> ratings`` and ``score_all(users, times) -> [B, n_items]`` (rating;
+A method passed to a task satisfies the task's contract (`seqrec.training.contracts`): a
+`NextItemMethod` (``scores(batch) -> [B, n_items]`` with its ``max_len`` and ``padding``), a
+`SequenceMethod` (``sequence_scores(group) -> [n_targets, n_items]``, see `SequenceTask.groups`) or a
+`RatingMethod` (``predict(users, items, times) -> ratings`` and ``score_all(users, times) -> [B, n_items]``;
 ``times`` is when the prediction is made, so that time-aware models read only earlier events).
+
+Every task also says how a method is selected on validation data (`selection`, `validation_score`): the
+pipeline hands that score to the trainer, which never reads the test part.
 """
 
 import dataclasses
@@ -26,58 +30,71 @@ from . import metrics
 from .ranking import RankingResult, evaluate_ranking, items_mask, score_batches
 
 
+class _RankingSelection:
+    """Model selection of a ranking task: the mean of ``monitor`` on the validation part, higher is
+    better."""
+
+    def selection(self, method) -> tuple[str, str]:
+        """``(metric, mode)`` that model selection on validation uses for ``method``."""
+        return self.monitor, "max"
+
+    def validation_score(self, method, data: SequenceData) -> float:
+        """``method``'s mean ``monitor`` on the validation part."""
+        return self.evaluate(method, data, "valid").mean()[self.monitor]
+
+
 @dataclasses.dataclass
-class NextItemTask:
+class NextItemTask(_RankingSelection):
     """Next-item prediction evaluated by full ranking of the whole catalogue.
 
-    Training examples are every training prefix (`SequenceData.targets`); validation and test examples
-    are the validation and test events with all earlier events as history. ``exclude_seen`` removes the
-    user's earlier items from the ranking (off for repeat-consumption data).
+    Validation and test examples are the validation and test events, each with every earlier event of
+    its user as history, cut to the latest ``method.max_len`` events and padded on ``method.padding``'s
+    side (the history a method reads is its own setting, `seqrec.training.NextItemMethod`).
+    ``exclude_seen`` removes every earlier item of the user from the ranking (off for repeat-consumption
+    data). ``batch_size`` examples are scored at a time.
     """
 
-    max_len: int = 50
     ks: Sequence[int] = (10,)
     batch_size: int = 256
     exclude_seen: bool = False
     ties: str = "pessimistic"
     monitor: str = "ndcg@10"
-    padding: str = "left"
 
     def describe(self) -> str:
         return (f"next item, full ranking over all items, ties {self.ties}, "
                 f"{'seen items excluded' if self.exclude_seen else 'seen items ranked'}, "
-                f"history truncated to {self.max_len}")
+                "each method reading its own latest max_len events of the history")
 
-    def train_dataset(self, data: SequenceData, seed: int, keys: Sequence[str]) -> tf.data.Dataset:
-        ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
-                               batch_size=self.batch_size, padding=self.padding, shuffle=True,
-                               seed=seed, label="target")
-        return ds.map(lambda x, y: ({k: x[k] for k in keys}, y))
-
-    def eval_dataset(self, data: SequenceData, part: str) -> tf.data.Dataset:
+    def eval_dataset(self, data: SequenceData, part: str, max_len: int, padding: str = "left"
+                     ) -> tf.data.Dataset:
+        """Batches of the ``part`` examples with histories of the latest ``max_len`` events (and, with
+        ``exclude_seen``, ``seen``: every earlier item)."""
         targets = data.targets(part)
         if not self.exclude_seen:
-            return next_item_dataset(data.by_user, targets, max_len=self.max_len,
-                                     batch_size=self.batch_size, padding=self.padding)
+            return next_item_dataset(data.by_user, targets, max_len=max_len, batch_size=self.batch_size,
+                                     padding=padding)
         longest = int(np.diff(data.by_user.offsets).max())
-        ds = next_item_dataset(data.by_user, targets, max_len=max(longest, self.max_len),
+        ds = next_item_dataset(data.by_user, targets, max_len=max(longest, max_len),
                                batch_size=self.batch_size, padding="left")
 
         def crop(x):  # the model sees the latest max_len events; every earlier item is excluded
-            return {**x, "seen": x["items"], "items": x["items"][:, -self.max_len:],
-                    "mask": x["mask"][:, -self.max_len:], "gaps": x["gaps"][:, -self.max_len:],
-                    "ages": x["ages"][:, -self.max_len:]}
+            return {**x, "seen": x["items"], "items": x["items"][:, -max_len:],
+                    "mask": x["mask"][:, -max_len:], "gaps": x["gaps"][:, -max_len:],
+                    "ages": x["ages"][:, -max_len:]}
 
         return ds.map(crop)
 
     def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
-        batches = score_batches(method.scores, self.eval_dataset(data, part), data.items.size,
+        """Rank every item for each ``part`` example with ``method.scores`` (a
+        `seqrec.training.NextItemMethod`)."""
+        dataset = self.eval_dataset(data, part, method.max_len, method.padding)
+        batches = score_batches(method.scores, dataset, data.items.size,
                                 exclude_key="seen" if self.exclude_seen else None)
         return evaluate_ranking(batches, self.ks, self.ties, protocol=self.describe())
 
 
 @dataclasses.dataclass
-class SequenceTask:
+class SequenceTask(_RankingSelection):
     """Next-item prediction after every event of a part, each target with its user's whole history.
 
     Every validation (test) event with at least one earlier event is one target; its history is every
@@ -237,12 +254,22 @@ class RatingTask:
             times.append(t.times[span][in_part].min())
         return users, np.asarray(times, np.int64), _pad(targets), _pad(rated)
 
+    def selection(self, method) -> tuple[str, str]:
+        """``(metric, mode)`` of model selection on validation: RMSE (lower is better) for a method
+        that predicts ratings, else AUC."""
+        return ("rmse", "min") if method.predicts_ratings else ("auc", "max")
+
+    def validation_score(self, method, data: SequenceData) -> float:
+        """``method``'s validation RMSE, or its validation AUC when it does not predict ratings."""
+        means = self.evaluate(method, data, "valid", ranking=not method.predicts_ratings).mean()
+        return means["RMSE"] if method.predicts_ratings else means["AUC"]
+
     def evaluate(self, method, data: SequenceData, part: str, ranking: bool | None = None) -> RatingResult:
         """Score ``method`` on ``part``; ``ranking=False`` (default: the task's ``ranking``) skips the
         AUC, e.g. to select a rating model on validation RMSE or for figures of RMSE only."""
         ranking = self.ranking if ranking is None else ranking
         errors = None
-        if getattr(method, "predicts_ratings", False):
+        if method.predicts_ratings:
             pairs = data.pairs(part)
             prediction = method.predict(pairs["user"], pairs["item"], pairs["time"])
             errors = pd.DataFrame({"user": pairs["user"], "item": pairs["item"],

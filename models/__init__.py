@@ -1,18 +1,27 @@
 """Models of seqrec: the papers' models, their variants, and their baselines.
 
-Models take vocabulary sizes, feature arrays and numpy arrays; they never read datasets themselves.
+Models take vocabulary sizes, feature arrays and numpy arrays; they never read datasets themselves
+(`seqrec.training` sizes them for a dataset and trains them).
 """
 
 from . import iarn
-from .base import Recommender
+from .base import LossNetwork, Recommender
 from .hievh import HieVH
 from .iarn import IARN
 from .item2vec import Item2Vec, MP2Vec
 from .knn import ItemKNN
-from .mf import BPR, MF
+from .mf import BPR, MF, BiasedDotScoring
+from .mtam import MTAM
 from .ncf import NCF
+from .next_item import NextItemModel
+from .popularity import PersonalPop, TopPop
+from .self_attention import SASRec, SelfAttentionBlock, TimeAwareSelfAttention, TiSASRec
 from .seq_mf import SequentialMF
+from .session import NARM, STAMP
 from .timesvd import TimeSVDpp
+from .user_gru import UserGRU
 
-__all__ = ["BPR", "IARN", "MF", "NCF", "HieVH", "Item2Vec", "ItemKNN", "MP2Vec", "Recommender",
-           "SequentialMF", "TimeSVDpp", "iarn"]
+__all__ = ["BPR", "IARN", "MF", "MTAM", "NARM", "NCF", "STAMP", "BiasedDotScoring", "HieVH", "Item2Vec",
+           "ItemKNN", "LossNetwork", "MP2Vec", "NextItemModel", "PersonalPop", "Recommender", "SASRec",
+           "SelfAttentionBlock", "SequentialMF", "TiSASRec", "TimeAwareSelfAttention", "TimeSVDpp", "TopPop",
+           "UserGRU", "iarn"]

@@ -8,8 +8,9 @@ never a dataset object, so `seqrec.models` stays independent of `seqrec.datasets
   ``keras.utils.set_random_seed(seed)`` is called first, and every random draw of the fit (shuffling,
   negatives, context sampling) comes from a numpy generator seeded with ``seed``, so two fits with the
   same seed give the same model. With ``valid``, training stops after ``patience`` epochs without
-  improvement of the validation metric and the best epoch's weights are restored: RMSE for rating
-  models, a **sampled AUC** for the others (each validation pair against ``valid_negatives`` items
+  improvement of the validation metric and the best epoch's weights are restored (Keras'
+  ``EarlyStopping``, as for every trainer of the suite): RMSE for rating models, a **sampled AUC** for
+  the others (each validation pair against ``valid_negatives`` items
   drawn once, with the fit's seed, by ``negative_sampler``; ties count one half).
 * ``predict(users, items, times=None)`` -> float [n]: a rating estimate or a preference score.
 * ``score_all(users, times=None)`` -> float32 [len(users), n_items]: the scores of every item, computed
@@ -150,7 +151,7 @@ class Recommender:
     # --- shared -----------------------------------------------------------------------------------
     def _compile(self, network: keras.Model, optimizer=None) -> keras.Model:
         """Compile with Adam (ours; each docstring says what the paper used), no XLA, and
-        ``STEPS_PER_EXECUTION`` batches per graph call (3x less per-step overhead on CPU)."""
+        ``STEPS_PER_EXECUTION`` batches per graph call (less per-step overhead on a CPU)."""
         network.compile(optimizer=optimizer or keras.optimizers.Adam(self.learning_rate), jit_compile=False,
                         steps_per_execution=STEPS_PER_EXECUTION)
         return network
@@ -190,30 +191,31 @@ class Recommender:
                 valid_fn, metric = self._validation(valid, negative_sampler)
         self._prepare(train, negative_sampler)
         history = {"loss": [], metric or "valid": []}
-        best, best_epoch, best_weights, waited = None, 0, None, 0
+        stopper = None
+        if valid_fn is not None:  # the early stopping every trainer of the suite uses, driven per epoch
+            stopper = keras.callbacks.EarlyStopping(monitor=f"val_{metric}",
+                                                    mode="min" if metric == "rmse" else "max",
+                                                    patience=self.patience, restore_best_weights=True)
+            stopper.set_model(self.network)
+            stopper.on_train_begin()
         for epoch in range(self.epochs):
             x, y = self._epoch_data(epoch)
             h = self.network.fit(x, y, batch_size=self.batch_size, epochs=1, shuffle=False, verbose=0)
             history["loss"].append(float(h.history["loss"][-1]))
-            if valid_fn is None:
-                best_epoch = epoch + 1
+            if stopper is None:
                 continue
             value = valid_fn()
             history[metric].append(value)
-            better = best is None or (value < best if metric == "rmse" else value > best)
             if verbose:
                 print(f"{self.name} epoch {epoch + 1}: loss {history['loss'][-1]:.4f}, {metric} {value:.4f}")
-            if better:
-                best, best_epoch, waited = value, epoch + 1, 0
-                best_weights = [w.copy() for w in self.network.get_weights()]
-                self._after_weights_change()
-            else:
-                waited += 1
-                if waited >= self.patience:
-                    break
-        if best_weights is not None:
-            self.network.set_weights(best_weights)
+            stopper.on_epoch_end(epoch, {"loss": history["loss"][-1], f"val_{metric}": value})
+            if self.network.stop_training:
+                break
+        best, best_epoch = None, len(history["loss"])
+        if stopper is not None:
+            stopper.on_train_end()  # restores the best epoch's weights
             self._after_weights_change()
+            best, best_epoch = float(stopper.best), stopper.best_epoch + 1
         return {"epochs": len(history["loss"]), "best_epoch": best_epoch, "history": history,
                 "valid_metric": metric, "best_valid": best, "seconds": _time.perf_counter() - start}
 

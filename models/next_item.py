@@ -34,7 +34,8 @@ class NextItemModel(keras.Model):
     **Categories.** With ``n_categories > 0`` each item's category (one per item, MTAM 5.1: "the
     category of the item as context feature") is looked up in the non-trainable table
     ``item_category`` [n_items] (set it with `set_item_categories`; it is saved with the weights), and
-    its embedding is added to the item's.
+    its embedding is added to the item's. `seqrec.training.next_item_model` sizes a model for a dataset
+    and sets its categories.
 
     Args:
       n_items, n_categories: vocabulary sizes including the padding index 0 (0: no categories).
@@ -61,20 +62,6 @@ class NextItemModel(keras.Model):
                                               trainable=False, name="item_category")
                               if n_categories else None)
         self.dropout = keras.layers.Dropout(dropout)
-
-    @classmethod
-    def for_data(cls, data, categories: bool = True, **kwargs) -> "NextItemModel":
-        """A model sized for ``data`` (a `seqrec.datasets.pipelines.SequenceData`), with each item's
-        category (`seqrec.datasets.features.item_categories`) unless ``categories=False`` or the data
-        has no item features."""
-        from seqrec.datasets.features import item_categories
-
-        ids, names = item_categories(data.item_info, data.items, data.feature_structure)
-        n_categories = len(names) if categories and len(names) > 1 else 0
-        model = cls(data.items.size, n_categories, **kwargs)
-        if n_categories:
-            model.set_item_categories(ids)
-        return model
 
     @property
     def input_keys(self) -> tuple[str, ...]:
@@ -148,13 +135,12 @@ class NextItemModel(keras.Model):
         logits = ops.einsum("bqd,nd->bqn", users, self.item_embedding.embeddings)
         return logits if self.all_positions else logits[:, 0]
 
-    def with_mode(self, all_positions: bool, batch: dict) -> "NextItemModel":
-        """A copy in the other mode holding equal weights, built on ``batch`` (a batch of that mode)."""
-        length = ops.shape(batch["items"])[1]
+    def with_mode(self, all_positions: bool, length: int) -> "NextItemModel":
+        """A copy in the other mode holding equal weights, built for inputs of ``length`` events."""
         if not self.built:
             self(self.dummy_batch(length))
         other = self.__class__.from_config({**self.get_config(), "all_positions": all_positions})
-        other(batch)
+        other(other.dummy_batch(length))
         other.set_weights(self.get_weights())
         return other
 

@@ -11,10 +11,10 @@ NARM                   Li et al., CIKM 2017: a GRU; global encoder = its last st
                        projected by a bilinear decoder B to the item space. ``NARM()``.
 NARM+                  MTAM 6.2: NARM "equipped with our proposed time-aware attention": MTAM's
                        time-aware attention (Eq. 16-20) as the local encoder's kernel.
-                       ``NARM(time_aware=True)`` or ``NARMPlus()``.
+                       ``NARM(time_aware=True)``.
 NARM++                 MTAM 6.2: "equipped with our proposed time-aware attention and T-GRU": NARM+
                        whose recurrent unit is the T-GRU (MTAM Eq. 10-13).
-                       ``NARM(unit="tgru", time_aware=True)`` or ``NARMPlusPlus()``.
+                       ``NARM(unit="tgru", time_aware=True)``.
 STAMP                  Liu et al., KDD 2018: short-term attention/memory priority over the item
                        embeddings, no recurrence.
 =====================  ==============================================================================
@@ -108,7 +108,6 @@ class NARM(NextItemModel):
     two modes would disagree. NARM++ is the same with the T-GRU (`seqrec.layers.TGRUCell`, MTAM
     Eq. 10-13) as the recurrent unit. MTAM's Table 2 caption ("NARM+ and NARM+ is implemented with our
     proposed T-GRU and time-aware attention") is an evident typo; we follow section 6.2's list.
-    `NARMPlus` and `NARMPlusPlus` are this class with those defaults.
 
     **Not the MTAM authors' NARM.** The MTAM authors' code implements its NARM baseline differently
     (dot-product attention from the last state, layer normalisation of the last state and of c);
@@ -173,25 +172,6 @@ class NARM(NextItemModel):
     def get_config(self):
         return {**super().get_config(), "unit": self.unit, "time_aware": self.time_aware,
                 "attention_softmax": self.attention_softmax}
-
-
-@keras.saving.register_keras_serializable(package="seqrec")
-class NARMPlus(NARM):
-    """NARM+ (MTAM 6.2): `NARM` with ``time_aware=True`` by default (arguments as there)."""
-
-    def __init__(self, n_items: int, n_categories: int = 0, dim: int = 128, unit: str = "gru",
-                 time_aware: bool = True, attention_softmax: bool = False, **kwargs):
-        super().__init__(n_items, n_categories, dim, unit, time_aware, attention_softmax, **kwargs)
-
-
-@keras.saving.register_keras_serializable(package="seqrec")
-class NARMPlusPlus(NARM):
-    """NARM++ (MTAM 6.2): `NARM` with ``time_aware=True`` and ``unit="tgru"`` by default (arguments as
-    there)."""
-
-    def __init__(self, n_items: int, n_categories: int = 0, dim: int = 128, unit: str = "tgru",
-                 time_aware: bool = True, attention_softmax: bool = False, **kwargs):
-        super().__init__(n_items, n_categories, dim, unit, time_aware, attention_softmax, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="seqrec")

@@ -1,24 +1,22 @@
 """The IARN model and its variants; its training pipeline never lets later events into a history."""
 
-import importlib
-import sys
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tests_paths import REPRODUCE
 
-from seqrec.evaluation.runner import RunContext
+from seqrec.experiments import iarn as experiment
+from seqrec.experiments.pipeline import fit
 from seqrec.models import iarn
+from seqrec.training import IARNMethod
 
 N_USERS, N_ITEMS, N_FEATURES, DEPTH = 40, 60, 6, 3
 
 
 @pytest.fixture(scope="module")
-def common():
-    sys.path.insert(0, str(REPRODUCE))
-    return importlib.import_module("iarn_common")
+def prepared(synthetic_small):
+    """The synthetic data after IARN's protocol (the smoke profile's stand-in for MovieLens)."""
+    return experiment.preparer(experiment.rating_only)(experiment.SMOKE, "synthetic-small", synthetic_small)
 
 
 def batch(seed=0, b=8, lu=7, li=9):
@@ -88,10 +86,9 @@ def test_one_training_step_lowers_the_loss():
     assert model.evaluate(x, y, verbose=0) < before
 
 
-def test_histories_hold_only_events_before_the_rating(common):
-    prepared = common.prepare(common.SMOKE, "synthetic-small")
-    method = common.IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
-    method.fit(prepared, RunContext(seed=0))
+def test_histories_hold_only_events_before_the_rating(prepared):
+    method = IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
+    fit(method, prepared.data, prepared.task)
     data = prepared.data
     train = data.pairs("train")
     ds = method.dataset(train, label="rating")
@@ -122,17 +119,16 @@ def test_histories_hold_only_events_before_the_rating(common):
         assert (x["user_ages"][k].numpy()[x["user_mask"][k].numpy()] > 0).all()
 
 
-def test_score_all_matches_predict(common):
-    prepared = common.prepare(common.SMOKE, "synthetic-small")
-    method = common.IARNMethod("IARN-Plain", dim=4, hidden=4, epochs=1, max_history=6)
-    method.fit(prepared, RunContext(seed=0))
+def test_score_all_matches_predict(prepared):
+    method = IARNMethod("IARN-Plain", dim=4, hidden=4, epochs=1, max_history=6)
+    fit(method, prepared.data, prepared.task)
     users, times = np.array([1, 5]), np.array([1_600_000_000, 1_550_000_000])
     scores = method.score_all(users, times)
     items = np.array([3, 7, 11])
     np.testing.assert_allclose(scores[1, items], method.predict(np.full(3, 5), items, np.full(3, times[1])),
                                rtol=1e-5)
     assert scores.shape == (2, prepared.data.items.size) and np.isneginf(scores[:, 0]).all()
-    att = common.IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
-    att.fit(prepared, RunContext(seed=0))
+    att = IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
+    fit(att, prepared.data, prepared.task)
     out = att.attention([1, 2], [3, 4], [tf.int64.max // 8] * 2)
     assert out["user_scores"].shape == out["user_items"].shape == (2, 6)

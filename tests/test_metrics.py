@@ -1,7 +1,6 @@
 """Metrics against scikit-learn and hand-computed values (ties, K beyond the catalogue, empty rows)."""
 
 import numpy as np
-import pytest
 from sklearn.metrics import mean_absolute_error, mean_squared_error, ndcg_score, roc_auc_score
 
 from seqrec.evaluation import metrics
@@ -120,26 +119,12 @@ def test_ndcg_ideal_uses_min_of_targets_and_k():
     assert got["mrr@3"][0] == 1.0
 
 
-def test_sampled_auc_variants_and_ranks():
-    pos = np.array([0.9, 0.2, 0.5, 0.5])
-    neg = np.array([[0.1], [0.3], [0.5], [0.4]])
-    assert metrics.auc_one_vs_one(pos, neg).tolist() == [1.0, 0.0, 0.0, 1.0]
-    assert metrics.auc_one_vs_one(pos, neg[:, 0], "average").tolist() == [1.0, 0.0, 0.5, 1.0]
-    many = np.array([[0.1, 0.95, 0.5]])
-    assert metrics.sampled_ranks([0.5], many).tolist() == [3]
-    assert metrics.auc_against_sampled([0.5], many)[0] == 1 / 3
-    with pytest.raises(ValueError):
-        metrics.auc_one_vs_one([0.5], many)
-    with pytest.raises(ValueError):
-        metrics.auc_against_sampled(pos, neg, "random")
-
-
 def test_auc_against_unobserved_excludes_observed_items():
     # items 1..5; user interacted with 1 (observed) and holds out 4; 1 scores highest
     scores = np.array([[0, 9.0, 1.0, 2.0, 3.0, 0.5]], np.float32)
     observed = np.array([[False, True, False, False, False, False]])
-    assert metrics.auc_against_unobserved(scores, [[4]], observed)[0] == 1.0
-    assert metrics.auc_against_unobserved(scores, [[4]])[0] == 0.75
+    assert metrics.auc(metrics.target_counts(scores, [[4]], observed))[0] == 1.0
+    assert metrics.auc(metrics.target_counts(scores, [[4]]))[0] == 0.75
 
 
 def test_counting_and_sorting_paths_agree(monkeypatch):

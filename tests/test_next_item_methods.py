@@ -1,5 +1,5 @@
-"""Next-item methods of the runner: window-mode training, P-Pop, a factor model, item categories; and on
-synthetic data whose next item depends on the time gap, T-GRU beats GRU."""
+"""Next-item methods (`seqrec.training`): window-mode training, P-Pop, a factor model, item categories;
+and on synthetic data whose next item depends on the time gap, T-GRU beats GRU."""
 
 import numpy as np
 import pandas as pd
@@ -11,17 +11,10 @@ from seqrec.datasets.features import item_categories
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.datasets.sequences import Vocabulary
 from seqrec.datasets.synthetic import SyntheticSpec, generate
-from seqrec.evaluation.runner import (
-    FactorModel,
-    KerasNextItem,
-    PersonalPopularity,
-    Popularity,
-    RunContext,
-    set_seed,
-)
 from seqrec.evaluation.tasks import NextItemTask
-from seqrec.models import BPR
-from seqrec.models.mtam import MTAM
+from seqrec.experiments.pipeline import RunOptions, fit
+from seqrec.models import BPR, MTAM, PersonalPop, TopPop
+from seqrec.training import FactorAdapter, KerasNextItem, PersonalPopAdapter, next_item_model
 
 MAX_LEN = 30
 
@@ -38,16 +31,16 @@ def gap_data():
 
 def recurrent(unit, windows=True, epochs=6):
     def build(data):
-        return MTAM.for_data(data, dim=32, hops=0, unit=unit, memory_len=MAX_LEN, dropout=0.0, l2=0.0,
-                             all_positions=windows)
+        return next_item_model(MTAM, data, dim=32, hops=0, unit=unit, memory_len=MAX_LEN, dropout=0.0,
+                               l2=0.0, all_positions=windows)
 
-    return KerasNextItem(unit, build, epochs=epochs, learning_rate=1e-2, patience=2, windows=windows)
+    return KerasNextItem(unit, build, max_len=MAX_LEN, batch_size=256, epochs=epochs, learning_rate=1e-2,
+                         patience=2, windows=windows)
 
 
 def fit_and_test(method, data, seed=0):
-    task = NextItemTask(max_len=MAX_LEN, ks=(10,), batch_size=256)
-    set_seed(seed)
-    info = method.fit(data, task, RunContext(seed))
+    task = NextItemTask(ks=(10,), batch_size=256)
+    info = fit(method, data, task, RunOptions(seed=seed))
     return task.evaluate(method, data, "test"), info
 
 
@@ -55,13 +48,13 @@ def test_t_gru_beats_gru_when_the_next_item_depends_on_the_time_gap(gap_data):
     """After a short gap the next item is the previous one's successor; after a long one a favourite.
     Both usually sit in the top 10 of either model, so the gap shows in the probability of the target
     (cross-entropy) more than in the ranking; T-GRU must win on both."""
-    task = NextItemTask(max_len=MAX_LEN, ks=(10,), batch_size=256)
+    task = NextItemTask(ks=(10,), batch_size=256)
     out = {}
     for unit in ("gru", "tgru"):
         method = recurrent(unit, epochs=8)
         result, _ = fit_and_test(method, gap_data)
         losses = [tf.nn.sparse_softmax_cross_entropy_with_logits(b["target"], method.scores(b)).numpy()
-                  for b in task.eval_dataset(gap_data, "test")]
+                  for b in task.eval_dataset(gap_data, "test", MAX_LEN)]
         out[unit] = (float(np.concatenate(losses).mean()), result.mean()["ndcg@10"])
     assert out["tgru"][0] < out["gru"][0] - 0.05, out
     assert out["tgru"][1] > out["gru"][1], out
@@ -81,10 +74,11 @@ def test_window_training_selects_on_validation_and_evaluates_per_prefix(gap_data
 
 
 def test_p_pop_ranks_the_users_own_items_first_then_top_pop(gap_data):
-    task = NextItemTask(max_len=MAX_LEN)
-    method = PersonalPopularity()
-    method.fit(gap_data, task, RunContext())
-    batch = next(iter(task.eval_dataset(gap_data, "test")))
+    task = NextItemTask()
+    method = PersonalPopAdapter(max_len=MAX_LEN)
+    fit(method, gap_data, task)
+    assert isinstance(method.model, PersonalPop)
+    batch = next(iter(task.eval_dataset(gap_data, "test", method.max_len)))
     scores = method.scores(batch).numpy()
     items, mask = batch["items"].numpy(), batch["mask"].numpy()
     counts = np.bincount(gap_data.by_user.values[gap_data.parts == 0], minlength=gap_data.items.size)
@@ -96,16 +90,16 @@ def test_p_pop_ranks_the_users_own_items_first_then_top_pop(gap_data):
         unseen = ranked[own[ranked] == 0][:10]
         assert (np.diff(counts[unseen]) <= 0).all()
     # P-Pop and TopPop differ exactly by the personal counts
-    top = Popularity()
-    top.fit(gap_data, task, RunContext())
+    top = FactorAdapter("Top Pop", TopPop)
+    fit(top, gap_data, task)
     assert not np.allclose(np.argsort(-top.scores(batch).numpy()[0]), np.argsort(-scores[0]))
 
 
 def test_factor_model_scores_every_item_from_the_users_factors(gap_data):
-    method = FactorModel("BPR-MF", BPR, dim=8, epochs=2)
+    method = FactorAdapter("BPR-MF", BPR, dim=8, epochs=2)
     result, info = fit_and_test(method, gap_data)
     assert "best_valid" in info and np.isfinite(result.mean()["hr@10"])
-    batch = next(iter(NextItemTask(max_len=MAX_LEN).eval_dataset(gap_data, "test")))
+    batch = next(iter(NextItemTask().eval_dataset(gap_data, "test", MAX_LEN)))
     np.testing.assert_allclose(method.scores(batch).numpy(), method.model.score_all(batch["user"].numpy()))
 
 
@@ -125,10 +119,10 @@ def test_item_categories_first_flat_feature_or_hierarchy_leaf():
 
 
 def test_models_built_for_data_carry_each_items_category(gap_data):
-    model = MTAM.for_data(gap_data, dim=8, hops=1)
+    model = next_item_model(MTAM, gap_data, dim=8, hops=1)
     ids, names = item_categories(gap_data.item_info, gap_data.items, "flat")
     assert model.n_categories == len(names) > 1
     np.testing.assert_array_equal(model.item_category.numpy(), ids)
-    assert MTAM.for_data(gap_data, categories=False, dim=8).n_categories == 0
+    assert next_item_model(MTAM, gap_data, categories=False, dim=8).n_categories == 0
     with pytest.raises(ValueError, match="item categories"):
         model.set_item_categories(np.full(model.n_items, model.n_categories))

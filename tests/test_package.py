@@ -52,20 +52,34 @@ def test_wheel_name_and_layout(wheel, version):
     # that could shadow the installed package when code runs from the repository's root
     assert "seqrec/__init__.py" not in names and not (REPO / "seqrec").exists()
     for required in ("seqrec/layers/__init__.py", "seqrec/models/__init__.py",
-                     "seqrec/datasets/__init__.py", "seqrec/evaluation/__init__.py",
+                     "seqrec/datasets/__init__.py", "seqrec/training/__init__.py",
+                     "seqrec/evaluation/__init__.py", "seqrec/experiments/__init__.py",
+                     "seqrec/reference/__init__.py", "seqrec/reference/mtam_table2.csv",
                      "seqrec/datasets/embedded/ml-latest-small.zip", "seqrec/datasets/embedded/README.md"):
         assert required in names, required
 
 
-@pytest.mark.parametrize("folder", ["layers", "models", "datasets", "evaluation"])
-def test_wheel_ships_every_module_of_the_tree(wheel, folder):
-    """Each source folder is installed as ``seqrec/<folder>``, every module in it (subfolders included:
+PACKAGES = {"layers": "layers", "models": "models", "datasets": "datasets", "training": "training",
+            "evaluation": "evaluation", "experiments": "experiments", "reference": "paper_tables/reference"}
+
+
+@pytest.mark.parametrize("package", sorted(PACKAGES))
+def test_wheel_ships_every_module_of_the_tree(wheel, package):
+    """Each source folder is installed as ``seqrec/<package>``, every module in it (subfolders included:
     a subpackage missing from setup.cfg would be left out of the wheel)."""
-    prefix = f"seqrec/{folder}/"
+    folder, prefix = PACKAGES[package], f"seqrec/{package}/"
     shipped = {n.removeprefix(prefix) for n in wheel.namelist() if n.startswith(prefix) and n.endswith(".py")}
     sources = {p.relative_to(REPO / folder).as_posix() for p in (REPO / folder).rglob("*.py")
                if "__pycache__" not in p.parts}
     assert shipped == sources
+
+
+def test_wheel_ships_every_reference_table_and_the_licence(wheel, version):
+    tables = sorted(p.name for p in (REPO / "paper_tables" / "reference").glob("*.csv"))
+    assert tables and all(f"seqrec/reference/{name}" in wheel.namelist() for name in tables)
+    licences = [n for n in wheel.namelist() if n.startswith(f"seqrec-{version}.dist-info/")
+                and n.endswith("LICENSE")]
+    assert licences
 
 
 def test_wheel_top_level_is_only_seqrec(wheel, version):

@@ -46,7 +46,7 @@ def test_one_pass_equals_per_prefix_within_the_maximum_length(data, table, windo
     prefixes = next(iter(next_item_dataset(table, targets, max_len=L, batch_size=len(targets))))
     prefixes = {k: v.numpy() for k, v in prefixes.items()}
     assert (prefixes["mask"].sum(1) == [j + 1 for _, j in pairs]).all()
-    per_prefix = one_pass.with_mode(False, prefixes)(prefixes).numpy()
+    per_prefix = one_pass.with_mode(False, prefixes["items"].shape[1])(prefixes).numpy()
     np.testing.assert_allclose(per_prefix, np.stack([all_logits[k, j] for k, j in pairs]), rtol=2e-4,
                                atol=2e-5)
 
@@ -96,7 +96,7 @@ def test_padding_does_not_change_results(data, table, windows, cls):
     prefixes = next(iter(next_item_dataset(table, last, max_len=L - 4, batch_size=100)))
     prefixes = {k: v.numpy() for k, v in prefixes.items()}
     assert not prefixes["mask"][:, 0].all()  # some rows are already padded
-    prefix_model = one_pass.with_mode(False, prefixes)
+    prefix_model = one_pass.with_mode(False, prefixes["items"].shape[1])
     np.testing.assert_allclose(prefix_model(pad(prefixes, 7, "left", rng, data.items.size)).numpy(),
                                prefix_model(prefixes).numpy(), rtol=1e-5, atol=1e-6)
 

@@ -1,20 +1,19 @@
 """UserGRU's next-item models, their stateful training batches and the whole-history evaluation task; and on
 synthetic data where each user has a stable preference, the user-based GRUs beat the standard GRU."""
 
-import importlib
-import sys
-
 import keras
 import numpy as np
 import pandas as pd
 import pytest
-from tests_paths import REFERENCE, REPRODUCE
+from tests_paths import REFERENCE
 
 from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData, lane_dataset
-from seqrec.evaluation.runner import RunContext, StatefulNextItem, set_seed
 from seqrec.evaluation.tasks import SequenceTask
+from seqrec.experiments import usergru
+from seqrec.experiments.pipeline import fit
 from seqrec.models.user_gru import VARIANTS, UserGRU
+from seqrec.training import StatefulNextItem
 
 
 def stable_preferences(n_users=150, n_items=100, favourites=5, length=80, noise=0.5, seed=0) -> SequenceData:
@@ -144,10 +143,9 @@ def test_user_penalty_only_on_the_user_side_in_training():
 
 
 def test_sequence_scores_equal_per_prefix_scores(data):
-    set_seed(0)
     method = StatefulNextItem("GRU", lambda d: UserGRU(d.items.size, d.users.size, "attentional", units=8,
                                                          lanes=4), epochs=1, lanes=4, eval_steps=3)
-    method.fit(data, SequenceTask(), RunContext(0))
+    fit(method, data, SequenceTask())
     group = next(iter(SequenceTask(max_users=4).groups(data, "valid")))
     scores = method.sequence_scores(group).numpy()
     for k in range(0, len(group["row"]), 5):
@@ -162,12 +160,11 @@ def test_user_grus_beat_the_standard_gru_on_stable_preferences():
     task = SequenceTask(ks=(20,))
     mrr = {}
     for variant in VARIANTS:
-        set_seed(0)
         def build(d, v=variant):
             return UserGRU(d.items.size, d.users.size, v, units=32, lanes=16)
 
         method = StatefulNextItem(variant, build, epochs=12, learning_rate=5e-3, patience=12, lanes=16)
-        method.fit(data, task, RunContext(0))
+        fit(method, data, task)
         mrr[variant] = task.evaluate(method, data, "test").mean()["mrr@20"]
     chance = 1 / 100
     assert mrr["standard"] > 5 * chance
@@ -176,12 +173,10 @@ def test_user_grus_beat_the_standard_gru_on_stable_preferences():
 
 
 def test_paper_profile_and_methods_follow_table_1():
-    sys.path.insert(0, str(REPRODUCE))
-    script = importlib.import_module("usergru_table2")
-    paper = script.PROFILES["paper"]
+    paper = usergru.PROFILES["paper"]
     assert (paper.units, paper.lanes, paper.epochs, paper.factor_epochs) == (1000, 1000, 10, 30)
     assert paper.scaled == ()
-    methods = {name: factory() for name, factory in script.methods(paper).items()}
+    methods = {spec.name: spec.build() for spec in usergru.methods(paper)}
     assert list(methods) == list(pd.read_csv(REFERENCE / "usergru_table2.csv")["method"].unique())
     gru = methods["Rectified Linear User-based GRU"]
     assert (gru.steps, gru.clipnorm, gru.learning_rate, gru.epochs) == (20, 5.0, 1e-3, 10)

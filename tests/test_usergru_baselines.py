@@ -1,6 +1,6 @@
 """UserGRU's Table 2 baselines (Donkers et al. 2017): item-based k-NN and its time-decayed counterpart
 (`seqrec.models.ItemKNN`), BPR-MF and sequential MF (`seqrec.models.SequentialMF`), and their
-`SequenceTask` adapters (`seqrec.evaluation.sequence_methods`).
+`SequenceTask` adapters (`seqrec.training.adapters`).
 
 Hand-computed similarities and scores on a 3-user, 5-item log; cosine against scikit-learn; top-k
 truncation and its tie rule; decay weights; no method reads a target or anything after it; sequential
@@ -15,18 +15,13 @@ from sklearn.metrics.pairwise import cosine_similarity
 from seqrec.datasets import protocols
 from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData
-from seqrec.evaluation.runner import RunContext
-from seqrec.evaluation.sequence_methods import (
-    NeighbourMethod,
-    SequentialFactorMethod,
-    UserFactorMethod,
-    table2_baselines,
-    windows_before,
-)
 from seqrec.evaluation.tasks import SequenceTask
-from seqrec.models import BPR, ItemKNN, SequentialMF
+from seqrec.experiments import usergru
+from seqrec.experiments.pipeline import fit
+from seqrec.models import BPR, ItemKNN, SequentialMF, TopPop
 from seqrec.models.knn import cosine_top_k
 from seqrec.models.seq_mf import previous_items
+from seqrec.training import FactorAdapter, NeighbourAdapter, SequentialFactorAdapter, windows_before
 
 DAY = 86400
 # users 1..3, items 1..5 (0 = padding); item 5 has no training event
@@ -179,27 +174,16 @@ def successor_log(n_users=120, n_items=40, seed=0) -> pd.DataFrame:
     return events.astype({"rating": np.float32, "timestamp": np.int64})
 
 
-class Popularity:
-    name, hyperparameters = "TopPop", {}
-
-    def fit(self, data, task, context):
-        self.counts = np.bincount(data.pairs("train")["item"], minlength=data.items.size).astype(np.float32)
-        return {}
-
-    def sequence_scores(self, group):
-        return np.tile(self.counts, (len(group["row"]), 1))
-
-
 @pytest.fixture(scope="module")
 def fitted():
     """The successor log under the UserGRU protocol, with every Table 2 baseline fitted (short training)."""
     data = SequenceData.encode(protocols.user_gru(successor_log()))
     task = SequenceTask(max_users=64)
-    methods = {m.name: m for m in table2_baselines(epochs=12)}
+    methods = {spec.name: spec.build() for spec in usergru.baselines(epochs=12)}
     methods["Matrix Factorization"].kwargs["batch_size"] = 64
     methods["Seq. Matrix Factorization"].kwargs.update(batch_size=64, patience=12)
-    methods["TopPop"] = Popularity()
-    info = {name: m.fit(data, task, RunContext(seed=0)) for name, m in methods.items()}
+    methods["TopPop"] = FactorAdapter("TopPop", TopPop)
+    info = {name: fit(m, data, task) for name, m in methods.items()}
     return data, task, methods, info
 
 
@@ -207,7 +191,7 @@ def test_sequential_mf_window_is_the_two_previous_items(fitted):
     data, task, methods, _ = fitted
     model = methods["Seq. Matrix Factorization"].model
     n = model.network
-    P_, Z, Q, b = (n.protocols.embeddings.numpy(), n.Z.embeddings.numpy(), n.Q.embeddings.numpy(),
+    P_, Z, Q, b = (n.P.embeddings.numpy(), n.Z.embeddings.numpy(), n.Q.embeddings.numpy(),
                    n.b.embeddings.numpy()[:, 0])
     users, windows = np.array([1, 2, 3]), np.array([[4, 7], [5, 0], [0, 0]])
     scores = model.score_windows(users, windows)
@@ -329,6 +313,7 @@ def test_end_to_end_sequence_task(fitted):
            for name in ("Exp. Dec. Item-based k-NN", "Item-based k-NN", "TopPop")}
     assert mrr["Exp. Dec. Item-based k-NN"] > 0.9 > mrr["Item-based k-NN"] > mrr["TopPop"] + 0.1
     # constructor defaults follow Table 1
-    assert NeighbourMethod(neighbours=100).hyperparameters == {"neighbours": 100, "decay": None,
-                                                               "time_unit": DAY}
-    assert UserFactorMethod(dim=20).factory is BPR and SequentialFactorMethod().factory is SequentialMF
+    assert NeighbourAdapter(neighbours=100).hyperparameters == {"neighbours": 100, "decay": None,
+                                                                "time_unit": DAY}
+    assert FactorAdapter("MF", BPR, dim=20).factory is BPR
+    assert SequentialFactorAdapter().factory is SequentialMF

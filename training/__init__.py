@@ -1,0 +1,41 @@
+"""How a method is fitted: the method contracts, the Keras trainers with validation-only early stopping,
+stateful lanes, and the adapters that make the classical models of `seqrec.models` methods.
+
+Imports `seqrec.models`, `seqrec.layers` and `seqrec.datasets`, never `seqrec.evaluation`: a trainer
+selects on validation through the scoring function the pipeline hands it (`FitContext.validate`).
+"""
+
+from .adapters import (
+    FactorAdapter,
+    NeighbourAdapter,
+    PersonalPopAdapter,
+    SequentialFactorAdapter,
+    windows_before,
+)
+from .callbacks import EpochTimer, ValidationScore, log_hyperparameters, selection_callbacks, set_seed
+from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
+from .iarn import IARNMethod
+from .next_item import KerasNextItem, next_item_model
+from .stateful import StatefulNextItem
+
+__all__ = [
+    "EpochTimer",
+    "FactorAdapter",
+    "FitContext",
+    "IARNMethod",
+    "KerasNextItem",
+    "Method",
+    "NeighbourAdapter",
+    "NextItemMethod",
+    "PersonalPopAdapter",
+    "RatingMethod",
+    "SequenceMethod",
+    "SequentialFactorAdapter",
+    "StatefulNextItem",
+    "ValidationScore",
+    "log_hyperparameters",
+    "next_item_model",
+    "selection_callbacks",
+    "set_seed",
+    "windows_before",
+]

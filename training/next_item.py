@@ -1,0 +1,130 @@
+"""Training of Keras next-item models (`seqrec.models.next_item.NextItemModel` and any Keras model that
+takes a dict of named batch inputs): softmax cross-entropy over all items, Adam, validation-only early
+stopping, prefix or window mode."""
+
+from collections.abc import Callable
+
+import keras
+import tensorflow as tf
+
+from seqrec.datasets.features import item_categories
+from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.models.next_item import NextItemModel
+
+from .callbacks import selection_callbacks, selection_info
+from .contracts import FitContext
+
+
+def next_item_model(model_class: type[NextItemModel], data: SequenceData, categories: bool = True,
+                    **kwargs) -> NextItemModel:
+    """A ``model_class`` sized for ``data``, with each item's category (MTAM 5.1: one category per item
+    as a context feature, `seqrec.datasets.features.item_categories`) unless ``categories=False`` or the
+    data has no item features; ``kwargs`` go to the model."""
+    ids, names = item_categories(data.item_info, data.items, data.feature_structure)
+    n_categories = len(names) if categories and len(names) > 1 else 0
+    model = model_class(data.items.size, n_categories, **kwargs)
+    if n_categories:
+        model.set_item_categories(ids)
+    return model
+
+
+class KerasNextItem:
+    """A Keras next-item model trained with softmax cross-entropy over all items; a `NextItemMethod`.
+
+    Args:
+      name: the method's name in tables.
+      build: ``(data: SequenceData) -> keras.Model`` taking a dict of named inputs (keys of the
+        pipeline's batches, e.g. ``items``, ``mask``, ``gaps``, ``user``) and returning logits
+        [batch, n_items]; a functional model's input names or a `NextItemModel`'s ``input_keys`` say which
+        keys it reads.
+      max_len: every prefix keeps its latest ``max_len`` events, in training and in evaluation.
+      batch_size: training prefixes per batch.
+      padding: ``"left"`` (the latest event last) or ``"right"``.
+      epochs, learning_rate, patience: training; early stopping restores the epoch with the best
+        validation score (``context.validate``).
+      windows: train in window mode (a `NextItemModel` built with ``all_positions=True``): each user's
+        training sequence is cut into consecutive chunks of ``max_len`` events and one pass over a chunk
+        predicts the event after every position (`seqrec.datasets.pipelines.sequence_dataset`),
+        ``window_batch`` chunks per batch (default ``batch_size // max_len``, so that a batch holds about
+        as many targets as a batch of prefixes and an epoch takes as many optimiser steps), padded
+        positions weighted 0. The prediction after position j of a chunk reads the chunk's events up to
+        j: exactly the prefix "every event up to j, truncated to the latest ``max_len``" while a user's
+        training sequence fits in one chunk, and a shorter history in later chunks of longer sequences.
+        Validation and test use a prefix-mode copy with the same weights (`NextItemModel.with_mode`), so
+        evaluation is always the exact per-prefix one.
+      decay: ``(steps, rate)``: the learning rate is multiplied by ``rate`` every ``steps`` steps
+        (staircase; MTAM 6.2: (100, 0.995)).
+      clipnorm: clip each gradient's norm (the MTAM authors' code: 1.0).
+      hyperparameters: the model's own settings, recorded in the manifest.
+    """
+
+    def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], *, max_len: int = 50,
+                 batch_size: int = 256, padding: str = "left", epochs: int = 10, learning_rate: float = 1e-3,
+                 patience: int = 2, jit_compile: bool = True, hyperparameters: dict | None = None,
+                 windows: bool = False, window_batch: int | None = None,
+                 decay: tuple[int, float] | None = None, clipnorm: float | None = None):
+        self.name, self.build = name, build
+        self.max_len, self.batch_size, self.padding = max_len, batch_size, padding
+        self.epochs, self.learning_rate, self.patience = epochs, learning_rate, patience
+        self.jit_compile, self.windows = jit_compile, windows
+        self.window_batch = window_batch or max(1, batch_size // max_len)
+        self.decay, self.clipnorm = decay, clipnorm
+        self.hyperparameters = {"max_len": max_len, "batch_size": batch_size, "epochs": epochs,
+                                "learning_rate": learning_rate, "patience": patience,
+                                "training": "window mode, one pass per chunk of the sequence" if windows
+                                else "prefix mode, one example per training prefix",
+                                **({"window_batch": self.window_batch} if windows else {}),
+                                **({"lr_decay": list(decay)} if decay else {}),
+                                **({"clipnorm": clipnorm} if clipnorm else {}), **(hyperparameters or {})}
+
+    def _optimizer(self) -> keras.optimizers.Optimizer:
+        rate = self.learning_rate
+        if self.decay is not None:
+            rate = keras.optimizers.schedules.ExponentialDecay(rate, self.decay[0], self.decay[1],
+                                                               staircase=True)
+        return keras.optimizers.Adam(rate, clipnorm=self.clipnorm)
+
+    def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
+        """``(inputs, next items[, weights])`` batches of the training part, reshuffled every epoch."""
+        keys = self.keys
+        if not self.windows:
+            ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
+                                   batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
+                                   label="target")
+            return ds.map(lambda x, y: ({k: x[k] for k in keys}, y))
+        table = data.history_tables(("train",))[0]
+        ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
+                              seed=seed)
+        return ds.map(lambda x: ({k: x[k] for k in keys}, x["targets"], tf.cast(x["mask"], tf.float32)))
+
+    def fit(self, data: SequenceData, context: FitContext) -> dict:
+        self.model = self.build(data)
+        if isinstance(getattr(self.model, "input_keys", None), tuple):
+            self.keys = list(self.model.input_keys)
+        elif isinstance(getattr(self.model, "input", None), dict):
+            self.keys = list(self.model.input.keys())
+        else:
+            raise TypeError(f"{self.name}: the model must take a dict of named inputs")
+        self.eval_model = self.model.with_mode(False, self.max_len) if self.windows else self.model
+        self.eval_keys = list(self.eval_model.input_keys) if self.windows else self.keys
+        self._predict = tf.function(lambda x: self.eval_model(x, training=False), reduce_retracing=True)
+        self.model.compile(optimizer=self._optimizer(),
+                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           jit_compile=self.jit_compile)
+        callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience,
+                                        before=self.sync)
+        history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
+                                 callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        self.sync()
+        return selection_info(history, f"val_{context.monitor}", context.mode)
+
+    def sync(self) -> None:
+        """Copy the trained weights into the evaluation copy (window mode)."""
+        if self.eval_model is not self.model:
+            self.eval_model.set_weights(self.model.get_weights())
+
+    def scores(self, batch: dict) -> tf.Tensor:
+        """Logits of every item after each prefix of ``batch``: [B, n_items]."""
+        return self._predict({k: batch[k] for k in self.eval_keys})
+
+
