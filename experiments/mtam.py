@@ -1,5 +1,6 @@
-"""MTAM (Ji et al., "A Multi-hop Time-aware Attentive Memory Network", 2020): the paper's datasets,
-protocol and methods with the settings of section 6.2, and its Tables 2-3 and Figures 3-5.
+"""MTAM, the multi-hop time-aware attentive memory network (Ji et al., "Sequential Recommender via
+Time-aware Attentive Memory Network", CIKM 2020): the paper's datasets, protocol and methods with the
+settings of section 6.2, and its Tables 2-3 and Figures 3-5.
 
 Protocol (section 6.1): users with fewer than 10 behaviours and items appearing fewer than 30 times
 removed (to a fixed point), leave-last-out: the last behaviour is the test target, the one before it the

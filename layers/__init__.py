@@ -2,6 +2,18 @@
 
 All are registered for serialisation under the package name ``seqrec`` and import nothing of the rest
 of the suite, so that a module can be copied into another Keras model.
+
+* IARN (Pei et al., CIKM 2017): `AttentionGatedCell`, `BidirectionalContext`, `InteractingAttention`,
+  `TemporalAttentionGate` (TAGM, Pei et al., CVPR 2017), `FlatFeatureEncoder`,
+  `HierarchicalFeatureEncoder`, `PReLUProjection`, `InnerProductRating`.
+* User-based GRUs (Donkers, Loepp and Ziegler, RecSys 2017): `LinearUserGRUCell`,
+  `RectifiedLinearUserGRUCell`, `AttentionalUserGRUCell`.
+* MTAM (Ji et al., CIKM 2020): `TemporalGate`, `TGRUCell`, `TimeAwareAttention`, `MultiHopMemoryReader`,
+  and `TimeLSTMCell` (Time-LSTM, Zhu et al., IJCAI 2017), the unit of its T-SeqRec baseline.
+
+Every class documents, keras-hub style, what it computes with the paper's equation numbers, its
+``Args:``, ``Call arguments:``, ``Returns:`` (with shapes), a runnable ``Example:`` and its
+``References:``, and implements ``compute_output_shape``.
 """
 
 from .attention_gated_cell import AttentionGatedCell

@@ -1,13 +1,19 @@
 """IARN's bidirectional context of every step (Pei et al., CIKM 2017, Eq. 7 and 9)."""
 
+from collections.abc import Callable
+from typing import Any
+
 import keras
+
+Tensor = Any  # a backend tensor, a NumPy array or a symbolic `keras.KerasTensor`
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="seqrec")
 class BidirectionalContext(keras.layers.Layer):
     """Forward and backward ReLU recurrences summarising the context around every step.
 
-    Eq. 7 (user side; Eq. 9 is the same for items)::
+    IARN's context of a step, Eq. 7 (user side; Eq. 9 is the same for items)::
 
         ->h_t = g(->W x_t + ->H ->h_{t-1} + ->b)
         <-h_t = g(<-W x_t + <-H <-h_{t+1} + <-b)          g = ReLU
@@ -16,13 +22,41 @@ class BidirectionalContext(keras.layers.Layer):
     ``keras.layers.Bidirectional(SimpleRNN)``, which handles masks (left or right padding) and aligns
     the backward outputs with time.
 
-    Input [batch, steps, features] with an optional mask [batch, steps]. Returns four tensors:
-    forward [batch, steps, units], backward [batch, steps, units], the forward summary of the whole
-    sequence ``->h_T`` [batch, units] and the backward summary ``<-h_1`` [batch, units] (the
-    summaries IARN's interacting attention passes to the other side, Eq. 6 and 8).
+    Besides the per-step contexts the layer returns the forward summary of the whole sequence
+    ``->h_T`` and the backward summary ``<-h_1``: the summaries IARN's interacting attention passes to
+    the other side (Eq. 6 and 8). The layer propagates no mask.
+
+    Args:
+        units: int. Size of each direction's hidden state.
+        activation: str or callable. g, ReLU in the paper.
+        kernel_regularizer: regularizer of the input and recurrent kernels of both directions.
+        **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: the sequence, [batch, steps, features].
+        mask: optional boolean mask [batch, steps], True on real steps (left or right padding).
+
+    Returns:
+        A tuple of four tensors: forward ``->h_t`` [batch, steps, units], backward ``<-h_t``
+        [batch, steps, units], the forward summary ``->h_T`` [batch, units] and the backward summary
+        ``<-h_1`` [batch, units].
+
+    Example:
+
+    >>> import numpy as np
+    >>> from seqrec.layers import BidirectionalContext
+    >>> forward, backward, last, first = BidirectionalContext(4)(np.ones((2, 5, 3)))
+    >>> tuple(forward.shape), tuple(backward.shape), tuple(last.shape), tuple(first.shape)
+    ((2, 5, 4), (2, 5, 4), (2, 4), (2, 4))
+
+    References:
+        - Pei, Yang, Sun, Zhang, Bozzon and Tax, "Interacting Attention-gated Recurrent Networks for
+          Recommendation", CIKM 2017, section 3.2, Eq. 7 and 9.
     """
 
-    def __init__(self, units: int, activation="relu", kernel_regularizer=None, **kwargs):
+    def __init__(self, units: int, activation: str | Callable = "relu",
+                 kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.units = units
         self.activation = keras.activations.get(activation)
@@ -33,17 +67,23 @@ class BidirectionalContext(keras.layers.Layer):
                                    recurrent_regularizer=self.kernel_regularizer, dtype=self.dtype_policy),
             merge_mode=None, dtype=self.dtype_policy)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.rnn.build(input_shape)
 
-    def call(self, inputs, mask=None):
+    def call(self, inputs: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         forward, backward, last, first = self.rnn(inputs, mask=mask)
         return forward, backward, last, first
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Tensor, mask: Tensor | None = None) -> None:
         return None
 
-    def get_config(self):
+    def compute_output_shape(self, input_shape: Shape) -> tuple[Shape, Shape, Shape, Shape]:
+        """``(forward, backward, last, first)`` shapes: twice [batch, steps, units], twice [batch, units]."""
+        sequence = (input_shape[0], input_shape[1], self.units)
+        summary = (input_shape[0], self.units)
+        return sequence, sequence, summary, summary
+
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units,
                 "activation": keras.activations.serialize(self.activation),
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}

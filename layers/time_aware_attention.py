@@ -1,16 +1,22 @@
 """MTAM's time-aware attention (Eq. 16-20) and multi-hop time-aware memory reader (Eq. 23-25)."""
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import ops
+
+Tensor = Any  # a backend tensor, a NumPy array or a symbolic `keras.KerasTensor`
+Shape = tuple[int | None, ...]
 
 GATE_SHAPES = ("scalar", "position")
 
 
 @keras.saving.register_keras_serializable(package="seqrec")
 class TimeAwareAttention(keras.layers.Layer):
-    """Scaled dot-product attention whose logits are gated by a pairwise temporal gate (Eq. 16-20)::
+    """MTAM's time-aware attention: scaled dot-product attention whose logits are gated by a pairwise
+    temporal gate (Eq. 16-20)::
 
         delta = tanh(log(|t_x -^ t_y| + 1) * W_delta + b_delta)                 (16)
         tau   = tanh(x W_tau y^T + b_tau)                                          (17)
@@ -33,16 +39,53 @@ class TimeAwareAttention(keras.layers.Layer):
     ``time_aware=False`` drops the gate (g = 1): plain scaled dot-product attention, for MTAM's ablation
     "without time-aware attention" and for baselines with the traditional kernel.
 
-    Inputs: ``[query, key, value, query_times, key_times]``: [B, Lq, d], [B, Lk, d], [B, Lk, dv],
-    [B, Lq], [B, Lk]. Times are floats in any unit with a common origin per row (MTAM: hours, e.g.
-    relative to the target time; unix seconds do not fit float32). ``mask``: [B, Lk] (padded memory
-    slots) or [B, Lq, Lk] (e.g. a causal band); a query without any allowed key outputs zeros.
-    Output [B, Lq, dv], and the attention weights [B, Lq, Lk] with ``return_attention=True``.
+    Times are floats in any unit with a common origin per row (MTAM: hours, e.g. relative to the target
+    time; unix seconds do not fit float32). A query without any allowed key outputs zeros. The layer
+    propagates no mask.
+
+    Weights (with ``time_aware=True``), in creation order: ``w_delta``, ``b_delta``, ``b_tau``,
+    ``w_g_delta``, ``w_g_tau``, ``b_g`` (each [1, 1], or [max_query_len, max_key_len] with
+    ``gate_shape="position"``), then ``w_tau`` [d, d]. With ``time_aware=False`` the layer has none.
+
+    Args:
+        gate_shape: str. ``"scalar"`` (default) or ``"position"``, see the reading of Eq. 16-18 above.
+        max_query_len: int. Largest query length Lq, required with ``gate_shape="position"``.
+        max_key_len: int. Largest key length Lk, required with ``gate_shape="position"``.
+        kernel_regularizer: regularizer of ``w_tau``.
+        time_aware: bool. False drops the gate (plain scaled dot-product attention, no weights).
+        **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: ``[query, key, value, query_times, key_times]``: [B, Lq, d], [B, Lk, d], [B, Lk, dv],
+            [B, Lq], [B, Lk].
+        mask: optional boolean mask, True where a key may be attended: [B, Lk] (padded memory slots)
+            or [B, Lq, Lk] (e.g. a causal band). A list of masks (what Keras propagates) is ignored.
+        return_attention: bool. Also return the attention weights.
+
+    Returns:
+        The attended values [B, Lq, dv]; with ``return_attention=True`` the tuple ``(values,
+        weights)``, the weights (T-Score, Eq. 19) [B, Lq, Lk], 0 on keys the mask forbids.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from seqrec.layers import TimeAwareAttention
+    >>> query, key, value = np.ones((2, 3, 4)), np.ones((2, 5, 4)), np.ones((2, 5, 6))
+    >>> query_times, key_times = np.zeros((2, 3)), -np.arange(10.0).reshape(2, 5)
+    >>> output, weights = TimeAwareAttention()([query, key, value, query_times, key_times],
+    ...                                        return_attention=True)
+    >>> tuple(output.shape), tuple(weights.shape)
+    ((2, 3, 6), (2, 3, 5))
+
+    References:
+        - Ji, Wang, Wang, Chen and Cristea, "Sequential Recommender via Time-aware Attentive Memory
+          Network", CIKM 2020 (MTAM), section 4.3, Eq. 14-20.
     """
 
     def __init__(self, gate_shape: str = "scalar", max_query_len: int | None = None,
-                 max_key_len: int | None = None, kernel_regularizer=None, time_aware: bool = True,
-                 **kwargs):
+                 max_key_len: int | None = None,
+                 kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
+                 time_aware: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.time_aware = time_aware
         if gate_shape not in GATE_SHAPES:
@@ -53,13 +96,13 @@ class TimeAwareAttention(keras.layers.Layer):
         self.max_query_len, self.max_key_len = max_query_len, max_key_len
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[Shape]) -> None:
         if not self.time_aware:
             return
         dim = input_shape[0][-1]
         shape = (1, 1) if self.gate_shape == "scalar" else (self.max_query_len, self.max_key_len)
 
-        def pairwise(name, init):
+        def pairwise(name: str, init: str) -> keras.Variable:
             return self.add_weight(shape=shape, name=name, initializer=init)
 
         self.w_delta, self.b_delta = pairwise("w_delta", "ones"), pairwise("b_delta", "zeros")
@@ -69,10 +112,10 @@ class TimeAwareAttention(keras.layers.Layer):
         self.w_tau = self.add_weight(shape=(dim, dim), name="w_tau", initializer="glorot_uniform",
                                      regularizer=self.kernel_regularizer)
 
-    def _pairwise(self, weight, lq, lk):
+    def _pairwise(self, weight: keras.Variable, lq: Any, lk: Any) -> Tensor:
         return weight if self.gate_shape == "scalar" else weight[:lq, :lk]
 
-    def gate(self, query, key, query_times, key_times):
+    def gate(self, query: Tensor, key: Tensor, query_times: Tensor, key_times: Tensor) -> Tensor:
         """The temporal gate g_xy [B, Lq, Lk] (Eq. 16-18)."""
         lq, lk = ops.shape(query)[1], ops.shape(key)[1]
         gap = ops.abs(ops.expand_dims(query_times, -1) - ops.expand_dims(key_times, 1))
@@ -83,7 +126,8 @@ class TimeAwareAttention(keras.layers.Layer):
         return ops.sigmoid(delta * self._pairwise(self.w_g_delta, lq, lk)
                            + tau * self._pairwise(self.w_g_tau, lq, lk) + self._pairwise(self.b_g, lq, lk))
 
-    def call(self, inputs, mask=None, return_attention: bool = False):
+    def call(self, inputs: Sequence[Tensor], mask: Tensor | Sequence[Tensor | None] | None = None,
+             return_attention: bool = False) -> Tensor | tuple[Tensor, Tensor]:
         query, key, value, query_times, key_times = inputs
         if isinstance(mask, list | tuple):  # masks propagated by Keras are not attention masks
             mask = None
@@ -103,10 +147,25 @@ class TimeAwareAttention(keras.layers.Layer):
         output = ops.einsum("bqk,bkd->bqd", weights, value)
         return (output, weights) if return_attention else output
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Sequence[Tensor], mask: Any = None) -> None:
         return None
 
-    def get_config(self):
+    def compute_output_shape(self, input_shape: Sequence[Shape], return_attention: bool = False
+                             ) -> Shape | tuple[Shape, Shape]:
+        """[B, Lq, dv]; with ``return_attention`` also the weights' shape [B, Lq, Lk]."""
+        query, key, value = input_shape[:3]
+        output = (query[0], query[1], value[-1])
+        return (output, (query[0], query[1], key[1])) if return_attention else output
+
+    def compute_output_spec(self, inputs: Sequence[Tensor], mask: Any = None, return_attention: bool = False
+                            ) -> keras.KerasTensor | tuple[keras.KerasTensor, keras.KerasTensor]:
+        """Symbolic outputs from `compute_output_shape`, which also knows ``return_attention``."""
+        shapes = self.compute_output_shape([tuple(t.shape) for t in inputs], return_attention)
+        if not return_attention:
+            return keras.KerasTensor(shapes, dtype=self.compute_dtype)
+        return tuple(keras.KerasTensor(shape, dtype=self.compute_dtype) for shape in shapes)
+
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "gate_shape": self.gate_shape, "max_query_len": self.max_query_len,
                 "max_key_len": self.max_key_len, "time_aware": self.time_aware,
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
@@ -125,16 +184,56 @@ class MultiHopMemoryReader(keras.layers.Layer):
     gates let hops weigh time differently). ``hops=0`` returns the intent unchanged, i.e. MTAM with
     0 hops is the T-GRU.
 
-    Inputs: ``[intent, memory, query_times, memory_times]``: intent [B, d] (one query per user) or
-    [B, T, d] (one per position, for the one-pass mode), memory [B, L, d], query_times [B] or [B, T],
-    memory_times [B, L]; ``mask`` [B, L] (padded slots) or [B, T, L] (a causal band over the
-    sequence). Output: the user representation c^k, shaped like the intent; with
-    ``return_attention=True`` also the list of each hop's weights.
+    The intent is one query per user [B, d], or one per position [B, T, d] for the one-pass mode, where
+    a causal band mask [B, T, L] lets each position read only its own past. The layer propagates no
+    mask.
+
+    Weights (none with ``hops=0``), in creation order: ``w_key`` (W_K), ``w_value`` (W_V),
+    ``w_query_0`` ... ``w_query_{hops-1}`` (W_Q^k), each [d, d]; then the `TimeAwareAttention` of each
+    hop (``hop_0``, ...).
+
+    Args:
+        hops: int. Number of reading rounds (the authors' presets: 6-8; 0 returns the intent).
+        gate_shape: str. The temporal gates' parameter shape, see `TimeAwareAttention`.
+        max_query_len: int. With ``gate_shape="position"``, see `TimeAwareAttention`.
+        max_key_len: int. With ``gate_shape="position"``, see `TimeAwareAttention`.
+        kernel_regularizer: regularizer of every matrix (W_K, W_V, W_Q^k and the gates' W_tau).
+        time_aware: bool. False uses plain scaled dot-product attention in every hop.
+        **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: ``[intent, memory, query_times, memory_times]``: intent [B, d] (one query per user) or
+            [B, T, d] (one per position, for the one-pass mode), memory [B, L, d], query_times [B] or
+            [B, T], memory_times [B, L].
+        mask: optional boolean mask [B, L] (padded slots) or [B, T, L] (a causal band over the
+            sequence), True where a slot may be read. A list of masks (what Keras propagates) is ignored.
+        return_attention: bool. Also return each hop's attention weights.
+
+    Returns:
+        The user representation c^k, shaped like the intent ([B, d] or [B, T, d]); with
+        ``return_attention=True`` the tuple ``(c^k, weights)``, weights the list of each hop's
+        attention weights, [B, 1, L] (one query per user) or [B, T, L] each.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from seqrec.layers import MultiHopMemoryReader
+    >>> reader = MultiHopMemoryReader(hops=2)
+    >>> intent, memory = np.ones((2, 4)), np.ones((2, 5, 4))
+    >>> query_times, memory_times = np.zeros(2), -np.arange(10.0).reshape(2, 5)
+    >>> user, weights = reader([intent, memory, query_times, memory_times], return_attention=True)
+    >>> tuple(user.shape), [tuple(w.shape) for w in weights]
+    ((2, 4), [(2, 1, 5), (2, 1, 5)])
+
+    References:
+        - Ji, Wang, Wang, Chen and Cristea, "Sequential Recommender via Time-aware Attentive Memory
+          Network", CIKM 2020 (MTAM), section 5.2, Eq. 23-25.
     """
 
     def __init__(self, hops: int = 1, gate_shape: str = "scalar", max_query_len: int | None = None,
-                 max_key_len: int | None = None, kernel_regularizer=None, time_aware: bool = True,
-                 **kwargs):
+                 max_key_len: int | None = None,
+                 kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
+                 time_aware: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hops, self.gate_shape, self.time_aware = hops, gate_shape, time_aware
         self.max_query_len, self.max_key_len = max_query_len, max_key_len
@@ -144,12 +243,12 @@ class MultiHopMemoryReader(keras.layers.Layer):
                                kernel_regularizer=self.kernel_regularizer, dtype=self.dtype_policy,
                                name=f"hop_{k}") for k in range(hops)]
 
-    def build(self, input_shape):
+    def build(self, input_shape: Sequence[Shape]) -> None:
         dim = input_shape[1][-1]
         if not self.hops:  # nothing to read with: no weights
             return
 
-        def matrix(name):
+        def matrix(name: str) -> keras.Variable:
             return self.add_weight(shape=(dim, dim), name=name, initializer="glorot_uniform",
                                    regularizer=self.kernel_regularizer)
 
@@ -158,7 +257,8 @@ class MultiHopMemoryReader(keras.layers.Layer):
         for attention in self.attentions:
             attention.build([(None, None, dim)] * 3 + [(None, None)] * 2)
 
-    def call(self, inputs, mask=None, return_attention: bool = False):
+    def call(self, inputs: Sequence[Tensor], mask: Tensor | Sequence[Tensor | None] | None = None,
+             return_attention: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
         intent, memory, query_times, memory_times = inputs
         if isinstance(mask, list | tuple):
             mask = None
@@ -177,10 +277,30 @@ class MultiHopMemoryReader(keras.layers.Layer):
         c = ops.squeeze(c, 1) if single else c
         return (c, weights) if return_attention else c
 
-    def compute_mask(self, inputs, mask=None):
+    def compute_mask(self, inputs: Sequence[Tensor], mask: Any = None) -> None:
         return None
 
-    def get_config(self):
+    def compute_output_shape(self, input_shape: Sequence[Shape], return_attention: bool = False
+                             ) -> Shape | tuple[Shape, list[Shape]]:
+        """The intent's shape; with ``return_attention`` also the list of each hop's weights' shape,
+        [B, 1, L] (intent [B, d]) or [B, T, L] (intent [B, T, d])."""
+        intent, memory = tuple(input_shape[0]), input_shape[1]
+        if not return_attention:
+            return intent
+        queries = 1 if len(intent) == 2 else intent[1]
+        return intent, [(intent[0], queries, memory[1]) for _ in range(self.hops)]
+
+    def compute_output_spec(self, inputs: Sequence[Tensor], mask: Any = None, return_attention: bool = False
+                            ) -> keras.KerasTensor | tuple[keras.KerasTensor, list[keras.KerasTensor]]:
+        """Symbolic outputs from `compute_output_shape`, which also knows ``return_attention``."""
+        shapes = self.compute_output_shape([tuple(t.shape) for t in inputs], return_attention)
+        if not return_attention:
+            return keras.KerasTensor(shapes, dtype=self.compute_dtype)
+        output, weights = shapes
+        return (keras.KerasTensor(output, dtype=self.compute_dtype),
+                [keras.KerasTensor(shape, dtype=self.compute_dtype) for shape in weights])
+
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "hops": self.hops, "gate_shape": self.gate_shape,
                 "time_aware": self.time_aware,
                 "max_query_len": self.max_query_len, "max_key_len": self.max_key_len,

@@ -1,7 +1,13 @@
 """A time-aware LSTM with an interval gate and a span gate: the T-SeqRec unit of MTAM's baselines."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
+
+Tensor = Any  # a backend tensor, a NumPy array or a symbolic `keras.KerasTensor`
+Shape = tuple[int | None, ...]
 
 
 @keras.saving.register_keras_serializable(package="seqrec")
@@ -10,7 +16,8 @@ class TimeLSTMCell(keras.layers.Layer):
 
     MTAM's T-SeqRec baseline "equips LSTM with two temporal gates to model time intervals and time
     spans" (section 6.2, its reference [37]) and "uses two temporal gates to control past and current
-    information" (4.2). We follow the two-gate form of Time-LSTM (Zhu et al., IJCAI 2017)::
+    information" (4.2). We follow the two-gate form of Time-LSTM (Zhu et al., IJCAI 2017, their
+"Time-LSTM 2"; the paper is not among the suite's copies, so its equation numbers are not given here)::
 
         i, f, o  = sigmoid(x W + h_{s-1} U + b)                       (o also reads the interval)
         T1 = sigmoid(x W_1 + sigmoid(dt_s w_1) + b_1)                 interval gate: current input
@@ -24,17 +31,53 @@ class TimeLSTMCell(keras.layers.Layer):
     of the history (the caller's unit; hours in the suite).
 
     The per-step input is ``[x ; dt ; span]``: the features with the two times appended as the last two
-    features. Use inside ``keras.layers.RNN``; the state is ``[h, c]``; the output is h [B, units].
+    features. Use inside ``keras.layers.RNN``; the state is ``[h, c]`` (c the carried cell); masked
+    steps keep the state.
+
+    Weights, in creation order: ``kernel`` [input_dim, 6 units] with the columns
+    ``[i | f | o | c~ | T1 | T2]``; ``recurrent_kernel`` [units, 4 units], columns ``[i | f | o | c~]``;
+    ``time_kernel`` [3, units], the rows ``w_1`` (interval gate), ``w_2`` (span gate) and the output
+    gate's interval weight; ``bias`` [6 units].
+
+    Args:
+        units: int. Size of h and c.
+        kernel_regularizer: regularizer of ``kernel``, ``recurrent_kernel`` and ``time_kernel``.
+        **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: the step input ``[x ; dt ; span]``, [B, input_dim + 2].
+        states: ``[h_{s-1}, c_{s-1}]``, [B, units] each.
+
+    Returns:
+        ``(h, [h, c])``: the output h [B, units] and the new state. Inside ``keras.layers.RNN``:
+        [B, units] (or [B, steps, units] with ``return_sequences=True``).
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras
+    >>> from seqrec.layers import TimeLSTMCell
+    >>> rnn = keras.layers.RNN(TimeLSTMCell(4), return_sequences=True)
+    >>> steps = np.ones((2, 5, 3 + 2))  # 3 features, the interval dt and the span
+    >>> tuple(rnn(steps).shape)
+    (2, 5, 4)
+
+    References:
+        - Zhu, Li, Liao, Wang, Guan, Liu and Cai, "What to Do Next: Modeling User Behaviors by
+          Time-LSTM", IJCAI 2017 (Time-LSTM; the two-gate variant "Time-LSTM 2").
+        - Ji, Wang, Wang, Chen and Cristea, "Sequential Recommender via Time-aware Attentive Memory
+          Network", CIKM 2020 (MTAM), sections 4.2 and 6.2 (the T-SeqRec baseline, its reference [37]).
     """
 
-    def __init__(self, units: int, kernel_regularizer=None, **kwargs):
+    def __init__(self, units: int, kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.units = units
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.state_size = [units, units]
         self.output_size = units
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         features, u = input_shape[-1] - 2, self.units
         reg = self.kernel_regularizer
         self.kernel = self.add_weight(shape=(features, 6 * u), name="kernel", initializer="glorot_uniform",
@@ -45,7 +88,7 @@ class TimeLSTMCell(keras.layers.Layer):
                                            regularizer=reg)
         self.bias = self.add_weight(shape=(6 * u,), name="bias", initializer="zeros")
 
-    def call(self, inputs, states):
+    def call(self, inputs: Tensor, states: Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
         h, c = states
         x, dt, span = inputs[..., :-2], inputs[..., -2:-1], inputs[..., -1:]
         u = self.units
@@ -62,6 +105,16 @@ class TimeLSTMCell(keras.layers.Layer):
         out = o * ops.tanh(read)
         return out, [out, carried]
 
-    def get_config(self):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The per-step output shape [B, units]."""
+        return (input_shape[0], self.units)
+
+    def compute_output_spec(self, inputs: Tensor, states: Sequence[Tensor]
+                            ) -> tuple[keras.KerasTensor, list[keras.KerasTensor]]:
+        """Symbolic ``(h, [h, c])``, the structure `call` returns."""
+        output = keras.KerasTensor(self.compute_output_shape(tuple(inputs.shape)), dtype=self.compute_dtype)
+        return output, [keras.KerasTensor(output.shape, dtype=self.compute_dtype) for _ in range(2)]
+
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units,
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}

@@ -34,13 +34,20 @@ Shapes: step input [B, item_dim + user_dim]; state [B, units]; output [B, units]
 ``return_attention=True``: [B, units + dim], the gate ``xi`` appended).
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import ops
+
+Tensor = Any  # a backend tensor, a NumPy array or a symbolic `keras.KerasTensor`
+Shape = tuple[int | None, ...]
 
 THRESHOLD_GRADIENTS = ("surrogate", "exact")
 
 
-def rectify_user(user, kappa1, kappa2, omega=0.2, threshold_gradient="surrogate", temperature=0.1):
+def rectify_user(user: Tensor, kappa1: Tensor, kappa2: Tensor, omega: float = 0.2,
+                 threshold_gradient: str = "surrogate", temperature: float = 0.1) -> Tensor:
     """Eq. 6: the user embedding's components filtered by the thresholds ``kappa1``, ``kappa2``.
 
     Component-wise: 0 where ``e < kappa1``; ``omega * e`` where ``kappa1 <= e < kappa2``; ``e`` where
@@ -83,9 +90,12 @@ def rectify_user(user, kappa1, kappa2, omega=0.2, threshold_gradient="surrogate"
 class _UserGRUCell(keras.layers.Layer):
     """The GRU of Eq. 3-5 with the user's input routed through ``_integrate`` (shared by the three cells)."""
 
-    def __init__(self, units: int, user_dim: int, kernel_initializer="glorot_uniform",
-                 recurrent_initializer="orthogonal", bias_initializer="zeros", kernel_regularizer=None,
-                 user_regularizer=None, **kwargs):
+    def __init__(self, units: int, user_dim: int,
+                 kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
+                 recurrent_initializer: str | keras.initializers.Initializer = "orthogonal",
+                 bias_initializer: str | keras.initializers.Initializer = "zeros",
+                 kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
+                 user_regularizer: str | keras.regularizers.Regularizer | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if units < 1 or user_dim < 1:
             raise ValueError(f"units and user_dim must be positive, got {units} and {user_dim}")
@@ -99,7 +109,7 @@ class _UserGRUCell(keras.layers.Layer):
         self.state_size = units
         self.output_size = units
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         self.item_dim = input_shape[-1] - self.user_dim
         if self.item_dim < 1:
             raise ValueError(f"the step input [item ; user] has {input_shape[-1]} features, which leaves no "
@@ -116,11 +126,12 @@ class _UserGRUCell(keras.layers.Layer):
                                                 regularizer=self.kernel_regularizer)
         self.bias = self.add_weight(shape=(u3,), name="bias", initializer=self.bias_initializer)
 
-    def _integrate(self, previous, item, user):
+    def _integrate(self, previous: Tensor, item: Tensor, user: Tensor
+                   ) -> tuple[Tensor, Tensor, Tensor | None]:
         """The item and user inputs the gates and the candidate see, and the step's extra output."""
         return item, user, None
 
-    def call(self, inputs, states):
+    def call(self, inputs: Tensor, states: Tensor | Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
         previous = states[0] if isinstance(states, list | tuple) else states
         item, user = inputs[..., :self.item_dim], inputs[..., self.item_dim:]
         item, user, extra = self._integrate(previous, item, user)
@@ -133,7 +144,18 @@ class _UserGRUCell(keras.layers.Layer):
         output = state if extra is None else ops.concatenate([state, extra], axis=-1)
         return output, [state]
 
-    def get_config(self):
+    def compute_output_shape(self, input_shape: Shape) -> Shape:
+        """The per-step output shape [B, output_size]: [B, units] (the attentional cell with
+        ``return_attention=True``: [B, units + dim])."""
+        return (input_shape[0], self.output_size)
+
+    def compute_output_spec(self, inputs: Tensor, states: Tensor | Sequence[Tensor]
+                            ) -> tuple[keras.KerasTensor, list[keras.KerasTensor]]:
+        """Symbolic ``(output, [state])``, the structure `call` returns."""
+        output = keras.KerasTensor(self.compute_output_shape(tuple(inputs.shape)), dtype=self.compute_dtype)
+        return output, [keras.KerasTensor((inputs.shape[0], self.units), dtype=self.compute_dtype)]
+
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "units": self.units, "user_dim": self.user_dim,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
                 "recurrent_initializer": keras.initializers.serialize(self.recurrent_initializer),
@@ -158,14 +180,43 @@ class LinearUserGRUCell(_UserGRUCell):
     The per-step input is ``[e_i ; e_v]`` [B, item_dim + user_dim], the user embedding last; use inside
     ``keras.layers.RNN`` (masked steps keep the state). State and output [B, units].
 
+    Weights, in creation order: ``kernel`` [item_dim, 3 units] (W_i, U_i), ``user_kernel``
+    [user_dim, 3 units] (W_v, U_v), ``recurrent_kernel`` [units, 3 units] (W_h, U_h), each with the
+    columns ``[u | r | k]``, and ``bias`` [3 units].
+
     Args:
-      units: hidden size n (the paper: 1000).
-      user_dim: size of the user embedding, the last ``user_dim`` features of the step input.
-      kernel_initializer, recurrent_initializer, bias_initializer: of the input kernels (item and user),
-        the recurrent kernel and the biases. Keras' GRU defaults; the paper draws every weight from
-        uniform(-0.1, 0.1), which the model passes.
-      kernel_regularizer: on the item and recurrent kernels.
-      user_regularizer: on ``user_kernel`` (the paper's L2 0.01 "on user side", with the user embedding).
+        units: int. Hidden size n (the paper: 1000).
+        user_dim: int. Size of the user embedding, the last ``user_dim`` features of the step input.
+        kernel_initializer: initializer of the input kernels (``kernel`` for the item, ``user_kernel``).
+        recurrent_initializer: initializer of ``recurrent_kernel``.
+        bias_initializer: initializer of ``bias``. The three initialisers default to Keras' GRU's; the
+            paper draws every weight from uniform(-0.1, 0.1), which the model passes.
+        kernel_regularizer: regularizer of the item and recurrent kernels.
+        user_regularizer: regularizer of ``user_kernel`` (the paper's L2 0.01 "on user side", with the
+            user embedding).
+        **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: the step input ``[e_i ; e_v]``, [B, item_dim + user_dim], the user embedding last.
+        states: the previous state h_{t-1}, [B, units], or a one-element list of it.
+
+    Returns:
+        ``(h_t, [h_t])``: the output and the new state, [B, units] each. Inside ``keras.layers.RNN``:
+        [B, units] (or [B, steps, units] with ``return_sequences=True``).
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras
+    >>> from seqrec.layers import LinearUserGRUCell
+    >>> rnn = keras.layers.RNN(LinearUserGRUCell(4, user_dim=3), return_sequences=True)
+    >>> steps = np.ones((2, 5, 6 + 3))  # item embedding (6) and user embedding (3)
+    >>> tuple(rnn(steps).shape)
+    (2, 5, 4)
+
+    References:
+        - Donkers, Loepp and Ziegler, "Sequential User-based Recurrent Neural Network Recommendations",
+          RecSys 2017, section 3.2.1, Eq. 3-5.
     """
 
 
@@ -188,15 +239,52 @@ class RectifiedLinearUserGRUCell(_UserGRUCell):
 
     The per-step input is ``[e_i ; e_v]`` [B, item_dim + user_dim]; state and output [B, units].
 
-    Args (besides those of `LinearUserGRUCell`):
-      omega: the middle band's factor, in (0, 1); 0.2 in the paper (grid search).
-      threshold_gradient: ``"surrogate"`` (default) or ``"exact"``, see `rectify_user`.
-      temperature: the surrogate's width (default 0.1); unused with ``"exact"``.
-      The threshold map uses ``kernel_initializer``, ``bias_initializer`` and ``kernel_regularizer``.
+    Weights, in creation order: those of `LinearUserGRUCell`, then ``threshold_kernel``
+    [units + item_dim + user_dim, 2 user_dim] (W_kappa, the columns ``[kappa1 | kappa2]``) and
+    ``threshold_bias`` [2 user_dim] (b_kappa). The threshold map uses ``kernel_initializer``,
+    ``bias_initializer`` and ``kernel_regularizer``.
+
+    Args:
+        units: int. Hidden size n (the paper: 1000).
+        user_dim: int. Size of the user embedding, the last ``user_dim`` features of the step input.
+        kernel_initializer: initializer of the input kernels (``kernel`` for the item, ``user_kernel``).
+        recurrent_initializer: initializer of ``recurrent_kernel``.
+        bias_initializer: initializer of ``bias``. The three initialisers default to Keras' GRU's; the
+            paper draws every weight from uniform(-0.1, 0.1), which the model passes.
+        kernel_regularizer: regularizer of the item and recurrent kernels.
+        user_regularizer: regularizer of ``user_kernel`` (the paper's L2 0.01 "on user side", with the
+            user embedding).
+        omega: float. The middle band's factor, in (0, 1); 0.2 in the paper (grid search).
+        threshold_gradient: str. ``"surrogate"`` (default) or ``"exact"``, see `rectify_user`.
+        temperature: float. The surrogate's width (default 0.1); unused with ``"exact"``.
+        **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: the step input ``[e_i ; e_v]``, [B, item_dim + user_dim], the user embedding last.
+        states: the previous state h_{t-1}, [B, units], or a one-element list of it.
+
+    Returns:
+        ``(h_t, [h_t])``: the output and the new state, [B, units] each. Inside ``keras.layers.RNN``:
+        [B, units] (or [B, steps, units] with ``return_sequences=True``).
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras
+    >>> from seqrec.layers import RectifiedLinearUserGRUCell
+    >>> cell = RectifiedLinearUserGRUCell(4, user_dim=3, omega=0.2)
+    >>> rnn = keras.layers.RNN(cell, return_sequences=True)
+    >>> steps = np.ones((2, 5, 6 + 3))  # item embedding (6) and user embedding (3)
+    >>> tuple(rnn(steps).shape)
+    (2, 5, 4)
+
+    References:
+        - Donkers, Loepp and Ziegler, "Sequential User-based Recurrent Neural Network Recommendations",
+          RecSys 2017, section 3.2.2, Eq. 6-7 (and 3-5).
     """
 
     def __init__(self, units: int, user_dim: int, omega: float = 0.2, threshold_gradient: str = "surrogate",
-                 temperature: float = 0.1, **kwargs):
+                 temperature: float = 0.1, **kwargs: Any) -> None:
         super().__init__(units, user_dim, **kwargs)
         if not 0.0 <= omega <= 1.0:
             raise ValueError(f"omega must lie in [0, 1] (the paper: (0, 1)), got {omega}")
@@ -209,7 +297,7 @@ class RectifiedLinearUserGRUCell(_UserGRUCell):
         self.threshold_gradient = threshold_gradient
         self.temperature = float(temperature)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         super().build(input_shape)
         self.threshold_kernel = self.add_weight(
             shape=(self.units + input_shape[-1], 2 * self.user_dim), name="threshold_kernel",
@@ -217,18 +305,18 @@ class RectifiedLinearUserGRUCell(_UserGRUCell):
         self.threshold_bias = self.add_weight(shape=(2 * self.user_dim,), name="threshold_bias",
                                               initializer=self.bias_initializer)
 
-    def thresholds(self, previous, item, user):
+    def thresholds(self, previous: Tensor, item: Tensor, user: Tensor) -> tuple[Tensor, Tensor]:
         """Eq. 7: ``(kappa1, kappa2)``, each [B, user_dim]."""
         kappa = ops.matmul(ops.concatenate([previous, item, user], axis=-1), self.threshold_kernel)
         kappa = kappa + self.threshold_bias
         return kappa[:, :self.user_dim], kappa[:, self.user_dim:]
 
-    def _integrate(self, previous, item, user):
+    def _integrate(self, previous: Tensor, item: Tensor, user: Tensor) -> tuple[Tensor, Tensor, None]:
         kappa1, kappa2 = self.thresholds(previous, item, user)
         return item, rectify_user(user, kappa1, kappa2, self.omega, self.threshold_gradient,
                                   self.temperature), None
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "omega": self.omega, "threshold_gradient": self.threshold_gradient,
                 "temperature": self.temperature}
 
@@ -261,15 +349,56 @@ class AttentionalUserGRUCell(_UserGRUCell):
     ``return_attention=True`` [B, units + dim]: ``[h_t ; xi]``, the gate appended (the state stays h_t),
     to show how much each step leaned on the user.
 
-    Args (besides those of `LinearUserGRUCell`; ``user_dim`` is ``dim``):
-      attention_initializer: of ``attention_kernel`` [units + 2 dim, dim] (uniform(-0.01, 0.01)).
-      attention_bias_initializer: of ``attention_bias`` [dim] (constant -4).
-      return_attention: append ``xi`` to the output.
-      The gate's kernel uses ``kernel_regularizer``.
+    Weights, in creation order: those of `LinearUserGRUCell`, then ``attention_kernel``
+    [units + 2 dim, dim] (A_h, A_i, A_v) and ``attention_bias`` [dim] (b_xi). The gate's kernel uses
+    ``kernel_regularizer``.
+
+    Args:
+        units: int. Hidden size n (the paper: 1000).
+        user_dim: int. ``dim``, the size of the user embedding (and of the item embedding), the last
+            ``user_dim`` features of the step input.
+        kernel_initializer: initializer of the input kernels (``kernel`` for the item, ``user_kernel``).
+        recurrent_initializer: initializer of ``recurrent_kernel``.
+        bias_initializer: initializer of ``bias``. The three initialisers default to Keras' GRU's; the
+            paper draws every weight from uniform(-0.1, 0.1), which the model passes.
+        kernel_regularizer: regularizer of the item and recurrent kernels.
+        user_regularizer: regularizer of ``user_kernel`` (the paper's L2 0.01 "on user side", with the
+            user embedding).
+        attention_initializer: initializer of ``attention_kernel`` [units + 2 dim, dim]
+            (default uniform(-0.01, 0.01)).
+        attention_bias_initializer: initializer of ``attention_bias`` [dim] (default constant -4).
+        return_attention: bool. Append ``xi`` to the output.
+        **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: the step input ``[e_i ; e_v]``, [B, 2 * dim], the user embedding last.
+        states: the previous state h_{t-1}, [B, units], or a one-element list of it.
+
+    Returns:
+        ``(output, [h_t])``: the output is h_t [B, units], or with ``return_attention=True``
+        ``[h_t ; xi]`` [B, units + dim]; the state h_t is [B, units]. Inside ``keras.layers.RNN``:
+        [B, output_size] (or [B, steps, output_size] with ``return_sequences=True``).
+
+    Example:
+
+    >>> import numpy as np
+    >>> import keras
+    >>> from seqrec.layers import AttentionalUserGRUCell
+    >>> cell = AttentionalUserGRUCell(4, user_dim=3, return_attention=True)
+    >>> rnn = keras.layers.RNN(cell, return_sequences=True)
+    >>> steps = np.ones((2, 5, 3 + 3))  # item and user embeddings of one size
+    >>> tuple(rnn(steps).shape)  # [h_t ; xi]
+    (2, 5, 7)
+
+    References:
+        - Donkers, Loepp and Ziegler, "Sequential User-based Recurrent Neural Network Recommendations",
+          RecSys 2017, section 3.2.3, Eq. 8-10 (and 5).
     """
 
-    def __init__(self, units: int, user_dim: int, attention_initializer=None, attention_bias_initializer=None,
-                 return_attention: bool = False, **kwargs):
+    def __init__(self, units: int, user_dim: int,
+                 attention_initializer: str | keras.initializers.Initializer | None = None,
+                 attention_bias_initializer: str | keras.initializers.Initializer | None = None,
+                 return_attention: bool = False, **kwargs: Any) -> None:
         super().__init__(units, user_dim, **kwargs)
         self.attention_initializer = keras.initializers.get(
             attention_initializer or keras.initializers.RandomUniform(-0.01, 0.01))
@@ -278,7 +407,7 @@ class AttentionalUserGRUCell(_UserGRUCell):
         self.return_attention = bool(return_attention)
         self.output_size = units + user_dim if self.return_attention else units
 
-    def build(self, input_shape):
+    def build(self, input_shape: Shape) -> None:
         super().build(input_shape)
         if self.item_dim != self.user_dim:
             raise ValueError(f"the attentional gate weighs item and user embeddings element-wise (Eq. 9-10), "
@@ -289,16 +418,17 @@ class AttentionalUserGRUCell(_UserGRUCell):
         self.attention_bias = self.add_weight(shape=(self.user_dim,), name="attention_bias",
                                               initializer=self.attention_bias_initializer)
 
-    def attention(self, previous, item, user):
+    def attention(self, previous: Tensor, item: Tensor, user: Tensor) -> Tensor:
         """Eq. 8: ``xi`` [B, dim] in (0, 1)."""
         context = ops.concatenate([previous, item, user], axis=-1)
         return ops.sigmoid(ops.matmul(context, self.attention_kernel) + self.attention_bias)
 
-    def _integrate(self, previous, item, user):
+    def _integrate(self, previous: Tensor, item: Tensor, user: Tensor
+                   ) -> tuple[Tensor, Tensor, Tensor | None]:
         xi = self.attention(previous, item, user)
         return (1.0 - xi) * item, xi * user, (xi if self.return_attention else None)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(),
                 "attention_initializer": keras.initializers.serialize(self.attention_initializer),
                 "attention_bias_initializer": keras.initializers.serialize(self.attention_bias_initializer),

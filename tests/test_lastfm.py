@@ -26,7 +26,7 @@ from seqrec.datasets.registry import not_present_message
 
 NAME = "lastfm-1k"
 HEAD = "lastfm-1k-head"
-PLAYS, PROFILE = lastfm.PLAYS_FILE, lastfm.PROFILE_FILE
+PLAYS, PROFILE = lastfm.PLAYS_FILE, "userid-profile.tsv"  # the release's profile file, which is not read
 
 
 def unix(iso: str) -> int:

@@ -1,6 +1,7 @@
 """User-based GRU cells (Donkers et al. 2017, Eq. 3-10): hand-computed steps, the special cases the paper
 implies (xi = 0 is a standard GRU, thresholds at minus infinity give the linear cell, omega scales the middle
-band), masking, gradients against finite differences, serialisation and .keras reload."""
+band), masking, shapes and ``compute_output_shape``, gradients against finite differences, serialisation
+and .keras reload."""
 
 import inspect
 
@@ -8,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from layer_checks import numeric_gradient_check, roundtrip, sigmoid
+from layer_checks import cell_output_shape_check, numeric_gradient_check, roundtrip, sigmoid
 
 from seqrec.layers import AttentionalUserGRUCell, LinearUserGRUCell, RectifiedLinearUserGRUCell
 from seqrec.layers.user_gru import rectify_user
@@ -101,6 +102,20 @@ def test_attentional_cell_can_return_its_gate():
     cell, previous = rnn.cell, out[:, 0, :3]
     xi = attention_by_hand(cell, previous, x[:, 1, :4], x[:, 1, 4:])
     np.testing.assert_allclose(out[:, 1, 3:], xi, rtol=1e-5)
+
+
+@pytest.mark.parametrize(("cls", "item_dim", "kwargs", "output_size"), [
+    (LinearUserGRUCell, 6, {}, 3),
+    (RectifiedLinearUserGRUCell, 6, {}, 3),
+    (AttentionalUserGRUCell, 4, {}, 3),
+    (AttentionalUserGRUCell, 4, {"return_attention": True}, 3 + 4),
+])
+def test_compute_output_shape_matches_a_call(cls, item_dim, kwargs, output_size):
+    cell = seeded(cls, 3, 4, **kwargs)
+    # a generator of its own: the module's RNG sequence (which the later tests draw from) stays unchanged
+    step = np.random.default_rng(16).normal(size=(2, item_dim + 4)).astype("float32")
+    cell_output_shape_check(cell, step)
+    assert cell.compute_output_shape((2, item_dim + 4)) == (2, output_size) == (2, cell.output_size)
 
 
 def test_invalid_arguments():
