@@ -6,6 +6,7 @@ Models take vocabulary sizes, feature arrays and numpy arrays; they never read d
 
 from . import iarn
 from .base import LossNetwork, Recommender
+from .dropout import PhiloxDropout
 from .hievh import HieVH
 from .iarn import IARN
 from .item2vec import Item2Vec, MP2Vec
@@ -21,7 +22,31 @@ from .session import NARM, STAMP
 from .timesvd import TimeSVDpp
 from .user_gru import UserGRU
 
-__all__ = ["BPR", "IARN", "MF", "MTAM", "NARM", "NCF", "STAMP", "BiasedDotScoring", "HieVH", "Item2Vec",
-           "ItemKNN", "LossNetwork", "MP2Vec", "NextItemModel", "PersonalPop", "Recommender", "SASRec",
-           "SelfAttentionBlock", "SequentialMF", "TiSASRec", "TimeAwareSelfAttention", "TimeSVDpp", "TopPop",
-           "UserGRU", "iarn"]
+__all__ = [
+    "BPR",
+    "IARN",
+    "MF",
+    "MTAM",
+    "NARM",
+    "NCF",
+    "STAMP",
+    "BiasedDotScoring",
+    "HieVH",
+    "Item2Vec",
+    "ItemKNN",
+    "LossNetwork",
+    "MP2Vec",
+    "NextItemModel",
+    "PersonalPop",
+    "PhiloxDropout",
+    "Recommender",
+    "SASRec",
+    "SelfAttentionBlock",
+    "SequentialMF",
+    "TiSASRec",
+    "TimeAwareSelfAttention",
+    "TimeSVDpp",
+    "TopPop",
+    "UserGRU",
+    "iarn",
+]

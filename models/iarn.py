@@ -43,6 +43,8 @@ from seqrec.layers import (
     TemporalAttentionGate,
 )
 
+from .dropout import PhiloxDropout
+
 BACKBONES = ("iarn", "tagm", "rnn", "lstm")
 VARIANTS = {  # the names of IARN's section 4.1 -> (backbone, uses item features)
     "IARN": ("iarn", True),
@@ -101,7 +103,7 @@ class IARN(keras.Model):
         elif feature_structure == "hierarchy":
             self.encoder = HierarchicalFeatureEncoder(n_features, kernel_regularizer=reg,
                                                       name="feature_encoder")
-        self.dropout = keras.layers.Dropout(dropout)
+        self.dropout = PhiloxDropout(dropout)
         self.sides = {}
         for side in ("user", "item"):
             layers = {}

@@ -21,6 +21,8 @@ in window mode. `NextItemModel.times` turns either into times relative to a per-
 import keras
 from keras import ops
 
+from .dropout import PhiloxDropout
+
 HOUR = 3600.0
 
 
@@ -61,7 +63,7 @@ class NextItemModel(keras.Model):
         self.item_category = (self.add_weight(shape=(n_items,), dtype="int32", initializer="zeros",
                                               trainable=False, name="item_category")
                               if n_categories else None)
-        self.dropout = keras.layers.Dropout(dropout)
+        self.dropout = PhiloxDropout(dropout)
 
     @property
     def input_keys(self) -> tuple[str, ...]:

@@ -54,6 +54,7 @@ from keras import ops
 
 from seqrec.layers import TimeAwareAttention
 
+from .dropout import PhiloxDropout
 from .next_item import NextItemModel
 
 KERNELS = ("dot", "time_aware", "interval")
@@ -151,7 +152,7 @@ class SelfAttentionBlock(keras.layers.Layer):
         self.ffn_norm = keras.layers.LayerNormalization(epsilon=LAYER_NORM_EPSILON, name="ffn_norm")
         self.ffn_hidden = dense("ffn_hidden", activation="relu")
         self.ffn_output = dense("ffn_output")
-        self.dropout = keras.layers.Dropout(dropout)
+        self.dropout = PhiloxDropout(dropout)
 
     def _interval_attention(self, q, k, v, allowed, key_intervals, value_intervals):
         logits = (ops.einsum("bqd,bkd->bqk", q, k)

@@ -36,6 +36,8 @@ from keras import ops
 
 from seqrec.layers import AttentionalUserGRUCell, LinearUserGRUCell, RectifiedLinearUserGRUCell
 
+from .dropout import PhiloxDropout
+
 CELLS = {"linear": LinearUserGRUCell, "rectified": RectifiedLinearUserGRUCell,
          "attentional": AttentionalUserGRUCell}
 VARIANTS = ("standard", *CELLS)
@@ -73,7 +75,7 @@ class UserGRU(keras.Model):
 
         self.item_embedding = keras.layers.Embedding(n_items, units, embeddings_initializer=uniform(),
                                                      name="item_embedding")
-        self.item_dropout = keras.layers.Dropout(1.0 - item_keep)
+        self.item_dropout = PhiloxDropout(1.0 - item_keep)
         weights = {"kernel_initializer": uniform(), "recurrent_initializer": uniform(),
                    "bias_initializer": uniform()}
         if variant == "standard":
@@ -83,7 +85,7 @@ class UserGRU(keras.Model):
         else:
             self.user_embedding = keras.layers.Embedding(n_users, units, embeddings_initializer=uniform(),
                                                          name="user_embedding")
-            self.user_dropout = keras.layers.Dropout(1.0 - user_keep)
+            self.user_dropout = PhiloxDropout(1.0 - user_keep)
             extra = {"omega": omega} if variant == "rectified" else {}
             self.rnn = keras.layers.RNN(CELLS[variant](units, units, **weights, **extra),
                                         return_sequences=True, return_state=True, name=f"{variant}_gru")
