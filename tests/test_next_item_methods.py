@@ -126,3 +126,16 @@ def test_models_built_for_data_carry_each_items_category(gap_data):
     assert next_item_model(MTAM, gap_data, categories=False, dim=8).n_categories == 0
     with pytest.raises(ValueError, match="item categories"):
         model.set_item_categories(np.full(model.n_items, model.n_categories))
+
+
+def test_window_loss_is_the_mean_over_real_targets(gap_data):
+    """Padded positions weigh 0 and do not count in the mean: a chunk with more padding gets the same
+    per-target weight as a full one."""
+    method = recurrent("gru", epochs=1)
+    fit_and_test(method, gap_data)
+    x, y, w = next(iter(method.train_dataset(gap_data, seed=0)))
+    assert 0 < float(tf.reduce_mean(w)) < 1  # the batch has padding
+    logits = method.model(x)
+    per_target = tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits).numpy()
+    expected = (per_target * w.numpy()).sum() / w.numpy().sum()
+    assert float(method.model.loss(y, logits, w)) == pytest.approx(expected, rel=1e-5)

@@ -28,6 +28,14 @@ def next_item_model(model_class: type[NextItemModel], data: SequenceData, catego
     return model
 
 
+def target_mean_cross_entropy() -> keras.losses.Loss:
+    """Softmax cross-entropy over all items, averaged over the real targets of a batch: with per-position
+    weights (0 on padding: window mode, stateful lanes) the sum is divided by the sum of the weights, not
+    by batch x length, so a chunk with more padding does not get smaller gradients. Without weights (one
+    target per prefix) it is the plain batch mean."""
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
+
+
 class KerasNextItem:
     """A Keras next-item model trained with softmax cross-entropy over all items; a `NextItemMethod`.
 
@@ -47,7 +55,8 @@ class KerasNextItem:
         predicts the event after every position (`seqrec.datasets.pipelines.sequence_dataset`),
         ``window_batch`` chunks per batch (default ``batch_size // max_len``, so that a batch holds about
         as many targets as a batch of prefixes and an epoch takes as many optimiser steps), padded
-        positions weighted 0. The prediction after position j of a chunk reads the chunk's events up to
+        positions weighted 0 and the loss averaged over the real targets (`target_mean_cross_entropy`). The
+        prediction after position j of a chunk reads the chunk's events up to
         j: exactly the prefix "every event up to j, truncated to the latest ``max_len``" while a user's
         training sequence fits in one chunk, and a shorter history in later chunks of longer sequences.
         Validation and test use a prefix-mode copy with the same weights (`NextItemModel.with_mode`), so
@@ -109,7 +118,7 @@ class KerasNextItem:
         self.eval_keys = list(self.eval_model.input_keys) if self.windows else self.keys
         self._predict = tf.function(lambda x: self.eval_model(x, training=False), reduce_retracing=True)
         self.model.compile(optimizer=self._optimizer(),
-                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           loss=target_mean_cross_entropy(),
                            jit_compile=self.jit_compile)
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience,
                                         before=self.sync)

@@ -14,6 +14,7 @@ from seqrec.datasets.sequences import SequenceTable
 
 from .callbacks import EpochTimer, selection_callbacks, selection_info
 from .contracts import FitContext
+from .next_item import target_mean_cross_entropy
 
 
 class StatefulNextItem:
@@ -21,9 +22,10 @@ class StatefulNextItem:
 
     Training: truncated back-propagation through time on session-parallel batches
     (`seqrec.datasets.pipelines.lane_dataset`: ``lanes`` rows, ``steps`` unrolled steps, the state carried
-    from chunk to chunk of a user), softmax cross-entropy of the next item at every step (padded steps
-    weighted 0), Adam with the global gradient norm capped at ``clipnorm``, early stopping on the
-    validation score (``context.validate``) with the best epoch's weights restored. Scoring: each group's
+    from chunk to chunk of a user), softmax cross-entropy of the next item at every step averaged over the
+    real steps (padded steps weighted 0, `target_mean_cross_entropy`), Adam with the global gradient norm
+    capped at ``clipnorm``, early stopping on the validation score (``context.validate``) with the best
+    epoch's weights restored. Scoring: each group's
     sequences run ``eval_steps`` steps at a time from the zero state, the state carried on, and the output
     after the event before each target scores every item.
 
@@ -54,7 +56,7 @@ class StatefulNextItem:
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         self.model = self.build(data)
         self.model.compile(optimizer=keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clipnorm),
-                           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                           loss=target_mean_cross_entropy(),
                            jit_compile=self.jit_compile)
         self._encode = tf.function(lambda x, s: self.model.encode(x, s, training=False),
                                    reduce_retracing=True)
