@@ -26,10 +26,13 @@ A K larger than the catalogue is allowed (every target is then a hit). Rows with
 and are left out of averages by the evaluator, which reports how many there were.
 """
 
+import functools
+
 import numpy as np
 import tensorflow as tf
 
 TIES = ("pessimistic", "average", "optimistic")
+COUNT_MAX_TARGETS = 16  # rows with at most this many targets are counted by comparison, others by sorting
 
 
 def _tie_weight(ties: str) -> float:
@@ -55,7 +58,8 @@ def mae(y_true, y_pred, clip: tuple[float, float] | None = None) -> float:
 
 
 def target_counts(scores, targets, exclude=None) -> dict[str, np.ndarray]:
-    """Where each target falls among the ranked items of its row (vectorised, one sort per row).
+    """Where each target falls among the ranked items of its row (vectorised; one compiled graph per
+    number of targets per row).
 
     Args:
       scores: float [B, N] over the whole catalogue (column 0 = padding, never ranked).
@@ -66,8 +70,24 @@ def target_counts(scores, targets, exclude=None) -> dict[str, np.ndarray]:
     equal; ``above`` [B, T]: other targets placed before this one (higher score, or equal score and
     lower index); ``negatives`` [B]: non-target ranked items; ``valid`` [B, T]: real targets.
     """
-    scores = tf.convert_to_tensor(scores, tf.float32)
     targets = tf.convert_to_tensor(targets, tf.int32)
+    counter = _counter(int(targets.shape[1]), exclude is not None, COUNT_MAX_TARGETS)
+    inputs = [tf.convert_to_tensor(scores, tf.float32), targets]
+    if exclude is not None:
+        inputs.append(tf.convert_to_tensor(exclude, tf.bool))
+    return {k: v.numpy() for k, v in counter(*inputs).items()}
+
+
+@functools.cache
+def _counter(n_targets: int, with_exclude: bool, count_max_targets: int):
+    """`_count` compiled for rows of ``n_targets`` targets (the comparison path depends on it)."""
+    signature = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None, n_targets], tf.int32)]
+    if with_exclude:
+        signature.append(tf.TensorSpec([None, None], tf.bool))
+    return tf.function(lambda *x: _count(*x, count_max_targets=count_max_targets), input_signature=signature)
+
+
+def _count(scores, targets, exclude=None, count_max_targets: int = 16) -> dict[str, tf.Tensor]:
     n_rows, n_items = tf.shape(scores)[0], tf.shape(scores)[1]
     valid = targets > 0
     rows = tf.broadcast_to(tf.range(n_rows)[:, None], tf.shape(targets))
@@ -75,11 +95,11 @@ def target_counts(scores, targets, exclude=None) -> dict[str, np.ndarray]:
     is_target = tf.scatter_nd(where, tf.ones(tf.shape(where)[0], tf.int32), [n_rows, n_items]) > 0
     removed = tf.broadcast_to(tf.range(n_items)[None, :] == 0, [n_rows, n_items])
     if exclude is not None:
-        removed |= tf.convert_to_tensor(exclude, tf.bool)
+        removed |= exclude
     removed &= ~is_target
     ranked = tf.where(removed, tf.constant(-np.inf, tf.float32), scores)
     t_scores = tf.gather(scores, targets, batch_dims=1)
-    above_all, equal_all = _compare(ranked, t_scores)
+    above_all, equal_all = _compare(ranked, t_scores, count_max_targets)
     # counts over all ranked items, then remove the targets' own contributions
     t_valid = valid[:, None, :]
     higher = tf.reduce_sum(tf.cast(t_valid & (t_scores[:, None, :] > t_scores[:, :, None]), tf.int32), 2)
@@ -87,26 +107,23 @@ def target_counts(scores, targets, exclude=None) -> dict[str, np.ndarray]:
     before = tf.reduce_sum(tf.cast(t_valid & (t_scores[:, None, :] == t_scores[:, :, None])
                                    & (targets[:, None, :] < targets[:, :, None]), tf.int32), 2)
     n_ranked = n_items - tf.reduce_sum(tf.cast(removed, tf.int32), 1)
-    out = {
+    return {
         "greater": above_all - higher,
         "equal": equal_all - same,
         "above": higher + before,
         "negatives": n_ranked - tf.reduce_sum(tf.cast(valid, tf.int32), 1),
         "valid": valid,
     }
-    return {k: v.numpy() for k, v in out.items()}
 
 
-COUNT_MAX_TARGETS = 16
 
-
-def _compare(ranked: tf.Tensor, t_scores: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+def _compare(ranked: tf.Tensor, t_scores: tf.Tensor, count_max_targets: int) -> tuple[tf.Tensor, tf.Tensor]:
     """Items of each row scoring above / equal to each target score: [B, T] int32 each.
 
     Few targets per row: one O(N) comparison per target, cheaper than sorting whole rows; many targets:
     one sort and binary searches."""
     n_targets = t_scores.shape[1]
-    if n_targets is not None and n_targets <= COUNT_MAX_TARGETS:
+    if n_targets is not None and n_targets <= count_max_targets:
         above = [tf.reduce_sum(tf.cast(ranked > t_scores[:, j:j + 1], tf.int32), 1)
                  for j in range(n_targets)]
         equal = [tf.reduce_sum(tf.cast(ranked == t_scores[:, j:j + 1], tf.int32), 1)
