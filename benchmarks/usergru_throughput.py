@@ -12,23 +12,23 @@ tuples"). Rows:
   (on a CPU both built-in GRUs run Keras' generic recurrent loop);
 * the three user GRUs: the custom cells of `seqrec.layers.user_gru` in ``keras.layers.RNN``.
 
-Every model makes one untimed pass over the batches (compilation, caches), then is timed on the same
-batches once per round (all models in turn, ``--repeats`` rounds); prints the median tuples per second,
-the ratio to the standard GRU and every round.
+The batches are assembled once and replayed from memory with tf.data's autotuning off; every model makes
+one untimed pass over them (compilation, caches), then is timed on the same batches once per round (all
+models in turn, ``--repeats`` rounds, `seqrec.experiments.timing`); prints the median and minimum tuples
+per second, the ratio to the standard GRU, every round and the machine's load.
 
     python benchmarks/usergru_throughput.py --units 128 --lanes 32 --steps 40
     python benchmarks/usergru_throughput.py --units 1000 --lanes 1000   # the paper's sizes
 """
 
 import argparse
-import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from seqrec.datasets import load, protocols
 from seqrec.datasets.pipelines import SequenceData, lane_dataset
+from seqrec.experiments import timing
 from seqrec.models.user_gru import UserGRU
 
 ROWS = {"Standard GRU": "standard", "keras.layers.GRU (reset_after=True)": "standard",
@@ -45,21 +45,6 @@ def build(row: str, data: SequenceData, units: int, lanes: int) -> keras.Model:
     return model
 
 
-def as_dataset(batches):
-    """Assembled batches as a dataset of known length (the timing excludes the input pipeline)."""
-    ds = tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=tf.nest.map_structure(
-        tf.TensorSpec.from_tensor, batches[0]))
-    return ds.apply(tf.data.experimental.assert_cardinality(len(batches)))
-
-
-def timed(model: keras.Model, batches: list) -> float:
-    """Training tuples per second of one pass over ``batches``."""
-    tuples = sum(int(tf.reduce_sum(w)) for _, _, w in batches)
-    start = time.perf_counter()
-    model.fit(as_dataset(batches), verbose=0, shuffle=False)
-    return tuples / (time.perf_counter() - start)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--units", type=int, default=256)
@@ -71,24 +56,21 @@ def main() -> None:
     data = SequenceData.encode(protocols.user_gru(interactions.events), interactions)
     table = data.history_tables(("train",))[0]
     keys = ("items", "mask", "user", "reset")
-    batches = [({k: b[k] for k in keys}, b["targets"], tf.cast(b["mask"], tf.float32))
-               for b in lane_dataset(table, lanes=args.lanes, steps=20, seed=0).take(args.steps)]
+    batches = timing.materialise(lane_dataset(table, lanes=args.lanes, steps=20, seed=0).map(
+        lambda b: ({k: b[k] for k in keys}, b["targets"], tf.cast(b["mask"], tf.float32))), args.steps)
+    tuples = sum(int(tf.reduce_sum(w)) for _, _, w in batches)
     print(f"movielens-latest-small after UserGRU's protocol: {data.items.size - 1:,} items, "
           f"{data.users.size - 1:,} users; {args.units} units, {args.lanes} lanes x 20 steps, "
-          f"{args.steps} timed batches; {len(tf.config.list_physical_devices('GPU'))} GPU(s)")
-    models = {}
+          f"{args.steps} timed batches; {len(tf.config.list_physical_devices('GPU'))} GPU(s); "
+          f"{timing.load()}")
+    runs = {}
     for row in ROWS:
         keras.utils.set_random_seed(0)
-        models[row] = build(row, data, args.units, args.lanes)
-        timed(models[row], batches)  # compiles the step and warms every cache; not reported
-    runs = {row: [] for row in ROWS}
-    for _ in range(args.repeats):  # every model once per round, so drifts in machine load hit all alike
-        for row in ROWS:
-            runs[row].append(timed(models[row], batches))
-    base = float(np.median(runs["Standard GRU"]))
-    for row, rates in runs.items():
-        print(f"{row:40s} {np.median(rates):10,.0f} tuples/s   ratio {np.median(rates) / base:.2f}   "
-              f"(rounds: {', '.join(f'{r:,.0f}' for r in rates)})", flush=True)
+        runs[row] = timing.training_rate(build(row, data, args.units, args.lanes), batches, tuples)
+    results = timing.rounds(runs, args.repeats)  # every model once per round, after one untimed pass
+    print("\n".join(timing.report(results, "tuples/s", base="Standard GRU")))
+    print(timing.load())
+
 
 if __name__ == "__main__":
     main()

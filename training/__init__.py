@@ -15,7 +15,7 @@ from .adapters import (
 from .callbacks import EpochTimer, ValidationScore, log_hyperparameters, selection_callbacks, set_seed
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
 from .iarn import IARNMethod
-from .next_item import KerasNextItem, next_item_model
+from .next_item import KerasNextItem, next_item_model, target_mean_cross_entropy
 from .stateful import StatefulNextItem
 
 __all__ = [
@@ -37,5 +37,6 @@ __all__ = [
     "next_item_model",
     "selection_callbacks",
     "set_seed",
+    "target_mean_cross_entropy",
     "windows_before",
 ]
