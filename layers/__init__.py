@@ -14,6 +14,10 @@ of the suite, so that a module can be copied into another Keras model.
 Every class documents, keras-hub style, what it computes with the paper's equation numbers, its
 ``Args:``, ``Call arguments:``, ``Returns:`` (with shapes), a runnable ``Example:`` and its
 ``References:``, and implements ``compute_output_shape``.
+
+`ProjectedRNN` runs a cell that splits its step into ``project`` (what reads only the step's input) and
+``step`` (the recurrence) with the projections of the whole sequence computed at once: `TGRUCell`,
+`TimeLSTMCell` and the three user GRU cells support it, and the suite's models use it.
 """
 
 from .attention_gated_cell import AttentionGatedCell
@@ -21,6 +25,7 @@ from .bidirectional_context import BidirectionalContext
 from .feature_encoders import FlatFeatureEncoder, HierarchicalFeatureEncoder
 from .heads import InnerProductRating, PReLUProjection
 from .interacting_attention import InteractingAttention, TemporalAttentionGate
+from .projected_rnn import ProjectedRNN
 from .temporal_gate import TemporalGate, TGRUCell
 from .time_aware_attention import MultiHopMemoryReader, TimeAwareAttention
 from .time_lstm import TimeLSTMCell
@@ -37,6 +42,7 @@ __all__ = [
     "LinearUserGRUCell",
     "MultiHopMemoryReader",
     "PReLUProjection",
+    "ProjectedRNN",
     "RectifiedLinearUserGRUCell",
     "TGRUCell",
     "TemporalAttentionGate",

@@ -75,10 +75,26 @@ class TemporalGate(keras.layers.Layer):
 
     def call(self, inputs: Sequence[Tensor]) -> Tensor:
         x, previous, gap = inputs
-        gap = ops.reshape(ops.cast(gap, x.dtype), (-1, 1))
+        return self.step(self.project(x, gap), previous)
+
+    def project(self, x: Tensor, gap: Tensor) -> Tensor:
+        """What the gate reads from the step's input alone: ``[delta_s ; x_s W_tau,x + b_tau]``
+        [..., 2 units] (Eq. 10 and the input half of Eq. 11), for one step or a whole sequence; ``gap`` has
+        the shape of ``x`` without its last axis, or with a last axis of 1."""
+        gap = ops.cast(gap, x.dtype)
+        if len(gap.shape) < len(x.shape):
+            gap = ops.expand_dims(gap, -1)
         delta = ops.tanh(ops.log(ops.maximum(gap, 0.0) + 1.0) * self.w_delta + self.b_delta)
-        tau = ops.tanh(ops.matmul(ops.concatenate([x, previous], axis=-1), self.w_tau) + self.b_tau)
-        return ops.sigmoid(delta * self.w_g_delta + tau * self.w_g_tau + self.b_g)
+        return ops.concatenate([delta, ops.matmul(x, self.w_tau[:-self.units]) + self.b_tau], axis=-1)
+
+    def step(self, projected: Tensor, previous: Tensor, recurrent: Tensor | None = None) -> Tensor:
+        """The gate from `project`'s output and the previous state: Eq. 11 (its state half) and 12.
+        ``recurrent``: ``h_{s-1} W_tau,h`` when the caller computed it already."""
+        u = self.units
+        if recurrent is None:
+            recurrent = ops.matmul(previous, self.w_tau[-u:])
+        tau = ops.tanh(projected[..., u:] + recurrent)
+        return ops.sigmoid(projected[..., :u] * self.w_g_delta + tau * self.w_g_tau + self.b_g)
 
     def compute_output_shape(self, input_shape: Sequence[Shape]) -> Shape:
         """[B, units]."""
@@ -155,16 +171,35 @@ class TGRUCell(keras.layers.Layer):
         self.gate.build([(None, input_shape[-1] - 1), (None, self.units), (None, 1)])
 
     def call(self, inputs: Tensor, states: Tensor | Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
-        previous = states[0] if isinstance(states, list | tuple) else states
-        x, gap = inputs[..., :-1], inputs[..., -1]
+        return self.step(self.project(inputs), states)
+
+    def project(self, inputs: Tensor) -> Tensor:
+        """Everything of a step that reads only its input ``[x_s ; gap_s]`` [..., input_dim + 1], for one
+        step or a whole sequence (`ProjectedRNN`): ``[x_s W_x + b ; the gate's projection]``
+        [..., 5 units]."""
+        x, gap = inputs[..., :-1], inputs[..., -1:]
+        return ops.concatenate([ops.matmul(x, self.kernel[:-self.units]) + self.bias,
+                                self.gate.project(x, gap)], axis=-1)
+
+    def recurrent_weights(self) -> list[Tensor]:
+        """The state's weights as the step reads them, arranged once per sequence (`ProjectedRNN`):
+        ``[W_z,h W_r,h W_tau,h]`` [units, 3 units], one product with ``h_{s-1}``, and ``W_h,h``."""
         u = self.units
-        w_x, w_h = self.kernel[:-u], self.kernel[-u:]
-        zr = ops.sigmoid(ops.matmul(x, w_x[:, :2 * u]) + ops.matmul(previous, w_h[:, :2 * u])
-                         + self.bias[:2 * u])
+        w_h = self.kernel[-u:]
+        return [ops.concatenate([w_h[:, :2 * u], self.gate.w_tau[-u:]], axis=1), w_h[:, 2 * u:]]
+
+    def step(self, projected: Tensor, states: Tensor | Sequence[Tensor],
+             weights: Sequence[Tensor] | None = None) -> tuple[Tensor, list[Tensor]]:
+        """Eq. 6-8 and 13 from `project`'s output [B, 5 units], the previous state and
+        `recurrent_weights` (arranged here when not given)."""
+        previous = states[0] if isinstance(states, list | tuple) else states
+        fused, candidate_kernel = self.recurrent_weights() if weights is None else weights
+        u = self.units
+        from_state = ops.matmul(previous, fused)
+        zr = ops.sigmoid(projected[:, :2 * u] + from_state[:, :2 * u])
         z, r = zr[:, :u], zr[:, u:]
-        candidate = ops.tanh(ops.matmul(x, w_x[:, 2 * u:]) + ops.matmul(previous * r, w_h[:, 2 * u:])
-                             + self.bias[2 * u:])
-        g = self.gate([x, previous, gap])
+        candidate = ops.tanh(projected[:, 2 * u:3 * u] + ops.matmul(previous * r, candidate_kernel))
+        g = self.gate.step(projected[:, 3 * u:], previous, from_state[:, 2 * u:])
         state = z * g * previous + (1.0 - z) * candidate
         return state, [state]
 

@@ -89,17 +89,35 @@ class TimeLSTMCell(keras.layers.Layer):
         self.bias = self.add_weight(shape=(6 * u,), name="bias", initializer="zeros")
 
     def call(self, inputs: Tensor, states: Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
-        h, c = states
+        return self.step(self.project(inputs), states)
+
+    def project(self, inputs: Tensor) -> Tensor:
+        """Everything of a step that reads only its input ``[x ; dt ; span]`` [..., input_dim + 2], for one
+        step or a whole sequence (`ProjectedRNN`): the input halves of i, f, o (with o's interval term) and
+        c~, and the two temporal gates T1 and T2 entire, [..., 6 units]."""
         x, dt, span = inputs[..., :-2], inputs[..., -2:-1], inputs[..., -1:]
         u = self.units
         xw = ops.matmul(x, self.kernel) + self.bias
-        hu = ops.matmul(h, self.recurrent_kernel)
-        i = ops.sigmoid(xw[:, :u] + hu[:, :u])
-        f = ops.sigmoid(xw[:, u:2 * u] + hu[:, u:2 * u])
-        o = ops.sigmoid(xw[:, 2 * u:3 * u] + hu[:, 2 * u:3 * u] + dt * self.time_kernel[2])
-        candidate = ops.tanh(xw[:, 3 * u:4 * u] + hu[:, 3 * u:])
-        interval = ops.sigmoid(xw[:, 4 * u:5 * u] + ops.sigmoid(dt * self.time_kernel[0]))
-        span_gate = ops.sigmoid(xw[:, 5 * u:] + ops.sigmoid(span * self.time_kernel[1]))
+        interval = ops.sigmoid(xw[..., 4 * u:5 * u] + ops.sigmoid(dt * self.time_kernel[0]))
+        span_gate = ops.sigmoid(xw[..., 5 * u:] + ops.sigmoid(span * self.time_kernel[1]))
+        return ops.concatenate([xw[..., :2 * u], xw[..., 2 * u:3 * u] + dt * self.time_kernel[2],
+                                xw[..., 3 * u:4 * u], interval, span_gate], axis=-1)
+
+    def recurrent_weights(self) -> list[Tensor]:
+        """The state's weights as the step reads them (`ProjectedRNN`): ``recurrent_kernel``."""
+        return [self.recurrent_kernel]
+
+    def step(self, projected: Tensor, states: Sequence[Tensor],
+             weights: Sequence[Tensor] | None = None) -> tuple[Tensor, list[Tensor]]:
+        """The recurrence from `project`'s output [B, 6 units], ``[h, c]`` and `recurrent_weights`."""
+        h, c = states
+        u = self.units
+        hu = ops.matmul(h, (self.recurrent_weights() if weights is None else weights)[0])
+        i = ops.sigmoid(projected[:, :u] + hu[:, :u])
+        f = ops.sigmoid(projected[:, u:2 * u] + hu[:, u:2 * u])
+        o = ops.sigmoid(projected[:, 2 * u:3 * u] + hu[:, 2 * u:3 * u])
+        candidate = ops.tanh(projected[:, 3 * u:4 * u] + hu[:, 3 * u:])
+        interval, span_gate = projected[:, 4 * u:5 * u], projected[:, 5 * u:]
         read = f * c + i * interval * candidate
         carried = f * c + i * span_gate * candidate
         out = o * ops.tanh(read)

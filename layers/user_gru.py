@@ -88,7 +88,8 @@ def rectify_user(user: Tensor, kappa1: Tensor, kappa2: Tensor, omega: float = 0.
 
 
 class _UserGRUCell(keras.layers.Layer):
-    """The GRU of Eq. 3-5 with the user's input routed through ``_integrate`` (shared by the three cells)."""
+    """The GRU of Eq. 3-5 with the user's input routed through ``project`` and ``_inputs`` (shared by the
+    three cells)."""
 
     def __init__(self, units: int, user_dim: int,
                  kernel_initializer: str | keras.initializers.Initializer = "glorot_uniform",
@@ -126,20 +127,39 @@ class _UserGRUCell(keras.layers.Layer):
                                                 regularizer=self.kernel_regularizer)
         self.bias = self.add_weight(shape=(u3,), name="bias", initializer=self.bias_initializer)
 
-    def _integrate(self, previous: Tensor, item: Tensor, user: Tensor
-                   ) -> tuple[Tensor, Tensor, Tensor | None]:
-        """The item and user inputs the gates and the candidate see, and the step's extra output."""
-        return item, user, None
-
     def call(self, inputs: Tensor, states: Tensor | Sequence[Tensor]) -> tuple[Tensor, list[Tensor]]:
-        previous = states[0] if isinstance(states, list | tuple) else states
+        return self.step(self.project(inputs), states)
+
+    def project(self, inputs: Tensor) -> Tensor:
+        """Everything of a step that reads only its input ``[e_i ; e_v]`` [..., item_dim + user_dim], for
+        one step or a whole sequence (`ProjectedRNN`). Linear cell: the input maps of Eq. 3-4,
+        ``W_i e_i + W_v e_v + b`` [..., 3 units]."""
         item, user = inputs[..., :self.item_dim], inputs[..., self.item_dim:]
-        item, user, extra = self._integrate(previous, item, user)
+        return ops.matmul(item, self.kernel) + ops.matmul(user, self.user_kernel) + self.bias
+
+    def recurrent_weights(self) -> list[Tensor]:
+        """The state's weights as the step reads them, arranged once per sequence (`ProjectedRNN`):
+        ``W_h`` (with, in the rectified and attentional cells, the state's half of Eq. 7 or 8 as further
+        columns, so that one product serves both) and ``U_h``."""
         n = self.units
-        x = ops.matmul(item, self.kernel) + ops.matmul(user, self.user_kernel) + self.bias
-        ur = ops.sigmoid(x[:, :2 * n] + ops.matmul(previous, self.recurrent_kernel[:, :2 * n]))   # Eq. 3
+        return [self.recurrent_kernel[:, :2 * n], self.recurrent_kernel[:, 2 * n:]]
+
+    def _inputs(self, projected: Tensor, previous: Tensor, weights: Sequence[Tensor]
+                ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """The input maps of the gates and the candidate [B, 3 units], the gates' state term
+        ``W_h h_{t-1}`` [B, 2 units], and the step's extra output."""
+        return projected, ops.matmul(previous, weights[0]), None
+
+    def step(self, projected: Tensor, states: Tensor | Sequence[Tensor],
+             weights: Sequence[Tensor] | None = None) -> tuple[Tensor, list[Tensor]]:
+        """Eq. 3-5 from `project`'s output, the previous state and `recurrent_weights`."""
+        previous = states[0] if isinstance(states, list | tuple) else states
+        weights = self.recurrent_weights() if weights is None else weights
+        x, from_state, extra = self._inputs(projected, previous, weights)
+        n = self.units
+        ur = ops.sigmoid(x[:, :2 * n] + from_state)                                              # Eq. 3
         u, r = ur[:, :n], ur[:, n:]
-        k = ops.tanh(x[:, 2 * n:] + ops.matmul(r * previous, self.recurrent_kernel[:, 2 * n:]))   # Eq. 4
+        k = ops.tanh(x[:, 2 * n:] + ops.matmul(r * previous, weights[1]))                         # Eq. 4
         state = (1.0 - u) * previous + u * k                                                      # Eq. 5
         output = state if extra is None else ops.concatenate([state, extra], axis=-1)
         return output, [state]
@@ -305,16 +325,29 @@ class RectifiedLinearUserGRUCell(_UserGRUCell):
         self.threshold_bias = self.add_weight(shape=(2 * self.user_dim,), name="threshold_bias",
                                               initializer=self.bias_initializer)
 
-    def thresholds(self, previous: Tensor, item: Tensor, user: Tensor) -> tuple[Tensor, Tensor]:
-        """Eq. 7: ``(kappa1, kappa2)``, each [B, user_dim]."""
-        kappa = ops.matmul(ops.concatenate([previous, item, user], axis=-1), self.threshold_kernel)
-        kappa = kappa + self.threshold_bias
-        return kappa[:, :self.user_dim], kappa[:, self.user_dim:]
+    def project(self, inputs: Tensor) -> Tensor:
+        """``[W_i e_i + b ; the input half of Eq. 7 ; e_v]`` [..., 3 units + 3 user_dim]: the item's maps,
+        the thresholds' input part ``[e_i ; e_v] K_x + b_kappa``, and the user embedding, which the step
+        rectifies."""
+        item, user = inputs[..., :self.item_dim], inputs[..., self.item_dim:]
+        kappa = ops.matmul(inputs, self.threshold_kernel[self.units:]) + self.threshold_bias
+        return ops.concatenate([ops.matmul(item, self.kernel) + self.bias, kappa, user], axis=-1)
 
-    def _integrate(self, previous: Tensor, item: Tensor, user: Tensor) -> tuple[Tensor, Tensor, None]:
-        kappa1, kappa2 = self.thresholds(previous, item, user)
-        return item, rectify_user(user, kappa1, kappa2, self.omega, self.threshold_gradient,
-                                  self.temperature), None
+    def recurrent_weights(self) -> list[Tensor]:
+        n = self.units
+        return [ops.concatenate([self.recurrent_kernel[:, :2 * n], self.threshold_kernel[:n]], axis=1),
+                self.recurrent_kernel[:, 2 * n:]]
+
+    def _inputs(self, projected: Tensor, previous: Tensor, weights: Sequence[Tensor]
+                ) -> tuple[Tensor, Tensor, None]:
+        """Eq. 7 (``kappa = [h_{t-1} ; e_i ; e_v] K + b_kappa``, split into kappa1 and kappa2), Eq. 6's
+        rectified user, and the input maps with it."""
+        n2, u3, d = 2 * self.units, 3 * self.units, self.user_dim
+        from_state = ops.matmul(previous, weights[0])  # [W_h h ; K_h h]
+        kappa = projected[:, u3:u3 + 2 * d] + from_state[:, n2:]
+        user = rectify_user(projected[:, u3 + 2 * d:], kappa[:, :d], kappa[:, d:], self.omega,
+                            self.threshold_gradient, self.temperature)
+        return projected[:, :u3] + ops.matmul(user, self.user_kernel), from_state[:, :n2], None
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "omega": self.omega, "threshold_gradient": self.threshold_gradient,
@@ -418,15 +451,27 @@ class AttentionalUserGRUCell(_UserGRUCell):
         self.attention_bias = self.add_weight(shape=(self.user_dim,), name="attention_bias",
                                               initializer=self.attention_bias_initializer)
 
-    def attention(self, previous: Tensor, item: Tensor, user: Tensor) -> Tensor:
-        """Eq. 8: ``xi`` [B, dim] in (0, 1)."""
-        context = ops.concatenate([previous, item, user], axis=-1)
-        return ops.sigmoid(ops.matmul(context, self.attention_kernel) + self.attention_bias)
+    def project(self, inputs: Tensor) -> Tensor:
+        """``[the input half of Eq. 8 ; e_i ; e_v]`` [..., 3 dim]: ``A_i e_i + A_v e_v + b_xi``, and the two
+        embeddings, which the step weighs by xi."""
+        attention = ops.matmul(inputs, self.attention_kernel[self.units:]) + self.attention_bias
+        return ops.concatenate([attention, inputs], axis=-1)
 
-    def _integrate(self, previous: Tensor, item: Tensor, user: Tensor
-                   ) -> tuple[Tensor, Tensor, Tensor | None]:
-        xi = self.attention(previous, item, user)
-        return (1.0 - xi) * item, xi * user, (xi if self.return_attention else None)
+    def recurrent_weights(self) -> list[Tensor]:
+        n = self.units
+        return [ops.concatenate([self.recurrent_kernel[:, :2 * n], self.attention_kernel[:n]], axis=1),
+                self.recurrent_kernel[:, 2 * n:], ops.concatenate([self.kernel, self.user_kernel], axis=0)]
+
+    def _inputs(self, projected: Tensor, previous: Tensor, weights: Sequence[Tensor]
+                ) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Eq. 8's ``xi`` and the input maps of Eq. 9-10 with the weighed embeddings,
+        ``[(1 - xi) * e_i ; xi * e_v] [W_i ; W_v]`` in one product."""
+        n2, d = 2 * self.units, self.user_dim
+        from_state = ops.matmul(previous, weights[0])  # [W_h h ; A_h h]
+        xi = ops.sigmoid(projected[:, :d] + from_state[:, n2:])
+        weighed = ops.concatenate([(1.0 - xi) * projected[:, d:2 * d], xi * projected[:, 2 * d:]], axis=-1)
+        x = ops.matmul(weighed, weights[2]) + self.bias
+        return x, from_state[:, :n2], (xi if self.return_attention else None)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(),

@@ -23,7 +23,7 @@ right-padded in the paper; padding is masked, so its side does not change the re
 import keras
 from keras import ops
 
-from seqrec.layers import MultiHopMemoryReader, TGRUCell, TimeLSTMCell
+from seqrec.layers import MultiHopMemoryReader, ProjectedRNN, TGRUCell, TimeLSTMCell
 
 from .next_item import NextItemModel
 
@@ -32,13 +32,14 @@ MEMORIES = ("behaviours", "states")
 
 
 def recurrent(unit: str, dim: int, regularizer=None) -> keras.layers.Layer:
-    """The recurrent layer of a unit, returning the state after every step."""
+    """The recurrent layer of a unit, returning the state after every step (the time-aware cells in
+    `ProjectedRNN`, which projects every step's input at once)."""
     if unit == "tgru":
-        return keras.layers.RNN(TGRUCell(dim, kernel_regularizer=regularizer), return_sequences=True,
-                                name="t_gru")
+        return ProjectedRNN(TGRUCell(dim, kernel_regularizer=regularizer), return_sequences=True,
+                            name="t_gru")
     if unit == "tseqrec":
-        return keras.layers.RNN(TimeLSTMCell(dim, kernel_regularizer=regularizer), return_sequences=True,
-                                name="t_seqrec")
+        return ProjectedRNN(TimeLSTMCell(dim, kernel_regularizer=regularizer), return_sequences=True,
+                            name="t_seqrec")
     if unit == "gru":
         return keras.layers.GRU(dim, return_sequences=True, kernel_regularizer=regularizer, name="gru")
     raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")

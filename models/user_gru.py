@@ -34,7 +34,7 @@ and, in training, ``reset`` bool [B]. Output: logits [B, T, n_items], the predic
 import keras
 from keras import ops
 
-from seqrec.layers import AttentionalUserGRUCell, LinearUserGRUCell, RectifiedLinearUserGRUCell
+from seqrec.layers import AttentionalUserGRUCell, LinearUserGRUCell, ProjectedRNN, RectifiedLinearUserGRUCell
 
 from .dropout import PhiloxDropout
 
@@ -87,8 +87,8 @@ class UserGRU(keras.Model):
                                                          name="user_embedding")
             self.user_dropout = PhiloxDropout(1.0 - user_keep)
             extra = {"omega": omega} if variant == "rectified" else {}
-            self.rnn = keras.layers.RNN(CELLS[variant](units, units, **weights, **extra),
-                                        return_sequences=True, return_state=True, name=f"{variant}_gru")
+            self.rnn = ProjectedRNN(CELLS[variant](units, units, **weights, **extra), return_sequences=True,
+                                    return_state=True, name=f"{variant}_gru")
         self.output_layer = keras.layers.Dense(n_items, kernel_initializer=uniform(),
                                                bias_initializer=uniform(), name="output")
         self.carry = self.add_weight(shape=(lanes, units), initializer="zeros", trainable=False,
