@@ -24,6 +24,7 @@ Recall@20 / MRR@20 with their standard errors over users; then the ratio of the 
 """
 
 import argparse
+import contextlib
 import tempfile
 import time
 from pathlib import Path
@@ -105,7 +106,8 @@ def recbole_gru(events: pd.DataFrame, args) -> dict:
             best_state.update({k: v.detach().clone() for k, v in model.state_dict().items()})
 
     start = time.perf_counter()
-    trainer.fit(train, valid, verbose=False, saved=False, callback_fn=keep_best)
+    with contextlib.chdir(folder):  # RecBole writes its TensorBoard logs into the working directory
+        trainer.fit(train, valid, verbose=False, saved=False, callback_fn=keep_best)
     total = time.perf_counter() - start
     model.load_state_dict(best_state)
     result = trainer.evaluate(test, load_best_model=False, show_progress=False)
