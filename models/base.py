@@ -21,6 +21,7 @@ objective; one ``network.fit(..., epochs=1)`` call runs one epoch over arrays th
 shuffled) with numpy, so a new set of negatives can be drawn every epoch.
 """
 
+import operator
 import time as _time
 
 import keras
@@ -88,6 +89,16 @@ def feature_slots(features, n_items: int) -> tuple[np.ndarray, np.ndarray, int, 
         levels = np.broadcast_to(np.arange(nodes.shape[1], dtype=np.int32), nodes.shape).copy()
         return nodes, levels, nodes.shape[1], size
     raise ValueError(f"features.structure must be 'flat' or 'hierarchy', got {structure!r}")
+
+
+def early_stopping(monitor: str, mode: str, patience: int) -> keras.callbacks.EarlyStopping:
+    """Keras' ``EarlyStopping`` on ``monitor`` (``mode`` "min" or "max") that restores the best epoch's
+    weights and compares the monitored values exactly: Keras compares them with its tensor ops, in float32,
+    which takes two validation scores closer than float32's precision for a tie (no improvement)."""
+    stopping = keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience,
+                                             restore_best_weights=True)
+    stopping.monitor_op = {"min": operator.lt, "max": operator.gt}[mode]
+    return stopping
 
 
 class LossNetwork(keras.Model):
@@ -193,9 +204,7 @@ class Recommender:
         history = {"loss": [], metric or "valid": []}
         stopper = None
         if valid_fn is not None:  # the early stopping every trainer of the suite uses, driven per epoch
-            stopper = keras.callbacks.EarlyStopping(monitor=f"val_{metric}",
-                                                    mode="min" if metric == "rmse" else "max",
-                                                    patience=self.patience, restore_best_weights=True)
+            stopper = early_stopping(f"val_{metric}", "min" if metric == "rmse" else "max", self.patience)
             stopper.set_model(self.network)
             stopper.on_train_begin()
         for epoch in range(self.epochs):

@@ -141,6 +141,7 @@ class SequentialMF(Recommender):
         windows = {}
 
         def auc():
+            self._cache = {}  # score with the weights as they are now, not those of an earlier epoch
             if "w" not in windows:  # training events are known once _prepare ran
                 windows["w"] = self._validation_windows(users, items, times)
             w = windows["w"]

@@ -206,11 +206,30 @@ def test_sequential_mf_window_is_the_two_previous_items(fitted):
     base = method.sequence_scores(group)[k]
     np.testing.assert_allclose(base, model.score_windows([group["user"][row]],
                                                          [[group["items"][row, pos - 1],
-                                                           group["items"][row, pos - 2]]])[0], rtol=1e-6)
+                                                           group["items"][row, pos - 2]]])[0],
+                               rtol=1e-6, atol=1e-6)  # two float32 products of different batch shapes
     for back, changes in [(3, False), (2, True), (1, True)]:
         other = {**group, "items": group["items"].copy()}
         other["items"][row, pos - back] = 1 + group["items"][row, pos - back] % (data.items.size - 1)
         assert np.allclose(method.sequence_scores(other)[k], base) != changes, back
+
+
+def test_sequential_mf_validation_scores_the_current_weights(fitted):
+    """Early stopping reads the validation AUC after every epoch: it must score the weights as they are
+    then, not those cached at an earlier call."""
+    data, _, methods, _ = fitted
+    model = methods["Seq. Matrix Factorization"].model
+    train, valid = data.pairs("train"), data.pairs("valid")
+    auc, metric = model._validation(valid, NegativeSampler(train["user"], train["item"], data.items.size))
+    before = auc()
+    q = model.network.Q.embeddings
+    saved = q.numpy()
+    q.assign(np.random.default_rng(0).normal(size=saved.shape).astype("float32"))
+    try:
+        assert metric == "auc" and auc() != before
+    finally:
+        q.assign(saved)
+        model._after_weights_change()  # drop what the perturbed weights left in the model's caches
 
 
 def test_sequential_mf_trains_and_beats_popularity(fitted):

@@ -8,6 +8,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from seqrec.models.base import early_stopping
+
 from .contracts import FitContext
 
 
@@ -59,14 +61,15 @@ def log_hyperparameters(logdir: Path, hyperparameters: dict) -> None:
 
 
 def selection_callbacks(name: str, hyperparameters: dict, context: FitContext, patience: int, *,
-                        monitor: str | None = None, mode: str = "auto",
+                        monitor: str | None = None, mode: str = "min",
                         before: Callable[[], None] | None = None) -> list[keras.callbacks.Callback]:
     """Model selection on validation only, the one early-stopping path of every Keras trainer.
 
     By default the monitored value is the pipeline's ``context.validate`` (added to the logs as
     ``val_<context.monitor>`` by `ValidationScore`, after ``before``); ``monitor`` names a value Keras
     computes itself instead (IARN: ``val_loss``, the mean squared error on the validation ratings).
-    Early stopping waits ``patience`` epochs and restores the best epoch's weights. With
+    Early stopping (`seqrec.models.base.early_stopping`, exact comparisons) waits ``patience`` epochs and
+    restores the best epoch's weights. With
     ``context.logdir``, TensorBoard logs under ``logdir / name`` with the hyper-parameters. Without any
     validation, no early stopping: every epoch runs and the last is kept.
     """
@@ -75,8 +78,7 @@ def selection_callbacks(name: str, hyperparameters: dict, context: FitContext, p
         callbacks.append(ValidationScore(context.validate, context.monitor, before))
         monitor, mode = f"val_{context.monitor}", context.mode
     if monitor is not None:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=patience,
-                                                       restore_best_weights=True))
+        callbacks.append(early_stopping(monitor, mode, patience))
     if context.logdir is not None:
         logdir = Path(context.logdir) / name
         callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
