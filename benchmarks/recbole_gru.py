@@ -97,7 +97,8 @@ def recbole_gru(events: pd.DataFrame, args) -> dict:
     dataset = create_dataset(config)
     train, valid, test = data_preparation(config, dataset)
     model = GRU4Rec(config, train.dataset).to(config["device"])
-    trainer = Trainer(config, model)
+    with contextlib.chdir(folder):  # RecBole's Trainer writes its TensorBoard logs into the working directory
+        trainer = Trainer(config, model)
     seen, best_state = [], {}
 
     def keep_best(epoch, score):  # the best epoch's weights, in memory (RecBole's checkpoint file does not
@@ -106,8 +107,7 @@ def recbole_gru(events: pd.DataFrame, args) -> dict:
             best_state.update({k: v.detach().clone() for k, v in model.state_dict().items()})
 
     start = time.perf_counter()
-    with contextlib.chdir(folder):  # RecBole writes its TensorBoard logs into the working directory
-        trainer.fit(train, valid, verbose=False, saved=False, callback_fn=keep_best)
+    trainer.fit(train, valid, verbose=False, saved=False, callback_fn=keep_best)
     total = time.perf_counter() - start
     model.load_state_dict(best_state)
     result = trainer.evaluate(test, load_best_model=False, show_progress=False)
@@ -136,12 +136,16 @@ def main() -> None:
         values = rows[metric].to_numpy()
         ours[metric] = float(values.mean())
         ours[f"{metric} standard error"] = float(values.std(ddof=1) / np.sqrt(len(values)))
+    report("seqrec GRU (window mode)", ours)
     theirs = recbole_gru(split.events(), args)
-    for name, result in (("seqrec GRU (window mode)", ours), ("RecBole 1.2.1 GRU4Rec", theirs)):
-        print(f"{name}: " + ", ".join(f"{k} {v:,.4f}" if isinstance(v, float) else f"{k} {v}"
-                                      for k, v in result.items()))
+    report("RecBole 1.2.1 GRU4Rec", theirs)
     print(f"time to the best validation epoch, RecBole / seqrec: "
           f"{theirs['seconds_to_best'] / ours['seconds_to_best']:.1f}x")
+
+
+def report(name: str, result: dict) -> None:
+    print(f"{name}: " + ", ".join(f"{k} {v:,.4f}" if isinstance(v, float) else f"{k} {v}"
+                                  for k, v in result.items()), flush=True)
 
 
 if __name__ == "__main__":
