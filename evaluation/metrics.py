@@ -5,11 +5,12 @@ excluded items (e.g. items the user has already seen, when a protocol asks for i
 excluded). Its targets (one for next-item protocols, a set for held-out-items protocols) are placed in
 the ranked list by score.
 
-**Ties** are broken deterministically. ``ties="pessimistic"`` (the default) ranks a target after every
-non-target item with the same score; ``"average"`` counts half of them, which is the convention of
-scikit-learn's ``roc_auc_score`` and ``ndcg_score``; ``"optimistic"`` counts none. Targets tied with
-each other are ordered by item index (this never changes a set metric). Hence all-equal scores give a
-target the last rank among the non-targets under the pessimistic rule.
+**Ties** of the top-K metrics are broken deterministically. ``ties="pessimistic"`` (the default) ranks a
+target after every non-target item with the same score; ``"average"`` counts half of them, which is the
+convention of scikit-learn's ``roc_auc_score`` and ``ndcg_score``; ``"optimistic"`` counts none. Targets
+tied with each other are ordered by item index (this never changes a set metric). Hence all-equal scores
+give a target the last rank among the non-targets under the pessimistic rule. AUC always counts a tie as
+one half.
 
 With ``n`` targets in a row and target ranks ``r`` (1-based positions in the ranked list):
 
@@ -19,8 +20,9 @@ With ``n`` targets in a row and target ranks ``r`` (1-based positions in the ran
   ``sum_{i=1..min(n, K)} 1 / log2(i + 1)``;
 * ``mrr@K``: ``1 / min(r)`` when ``min(r) <= K``, else 0 (the UserGRU paper: "The rank is set to zero
   if it is above k");
-* ``auc``: per row, the share of (target, non-target) pairs ordered correctly among the ranked items
-  (ties by the rule above), averaged over the row's targets.
+* ``auc``: per row, the share of (target, non-target) pairs ordered correctly among the ranked items,
+  averaged over the row's targets; a tie counts one half (Mann-Whitney, scikit-learn), whatever the
+  top-K rule.
 
 A K larger than the catalogue is allowed (every target is then a hit). Rows without targets get NaN
 and are left out of averages by the evaluator, which reports how many there were.
@@ -163,8 +165,12 @@ def at_k(target_ranks, valid, ks) -> dict[str, np.ndarray]:
     return out
 
 
-def auc(counts: dict[str, np.ndarray], ties: str = "pessimistic") -> np.ndarray:
+def auc(counts: dict[str, np.ndarray], ties: str = "average") -> np.ndarray:
     """Per row: the share of (target, non-target) pairs ranked correctly, averaged over targets.
+
+    A tie counts one half by default: the Mann-Whitney statistic, as the papers and scikit-learn's
+    ``roc_auc_score`` define AUC, so that chance (and a constant scorer) is 0.5. The pessimistic rule, which
+    guards the top-K metrics against constant scorers, would give a constant scorer AUC 0.
 
     With the row's excluded items as "items the user interacted with", this is IARN's per-user AUC of
     held-out items against every item the user never interacted with."""

@@ -59,7 +59,9 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
       batches: dicts with ``scores`` float [B, N], ``targets`` int [B] or [B, T] (0 = none), ``user``
         [B], and optionally ``exclude`` bool [B, N] (items not ranked for that row).
       ks: cut-offs.
-      with_auc: also compute the per-row AUC against every ranked non-target item.
+      ties: the tie rule of the top-K metrics' ranks (`seqrec.evaluation.metrics.TIES`).
+      with_auc: also compute the per-row AUC against every ranked non-target item (ties count one
+        half, `seqrec.evaluation.metrics.auc`).
     """
     frames = []
     for batch in batches:
@@ -69,7 +71,7 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
         row = {"user": np.asarray(batch["user"])}
         row.update(metrics.at_k(metrics.ranks(counts, ties), counts["valid"], ks))
         if with_auc:
-            row["auc"] = metrics.auc(counts, ties)
+            row["auc"] = metrics.auc(counts)
         frames.append(pd.DataFrame(row))
     return RankingResult(pd.concat(frames, ignore_index=True),
                          protocol=protocol or f"full ranking, ties {ties}")

@@ -227,14 +227,13 @@ class RatingTask:
     auc_users: int | None = None
     seed: int = 0
     batch_users: int = 32
-    ties: str = "pessimistic"
     ranking: bool = True
 
     def describe(self) -> str:
         users = "all test users" if self.auc_users is None else f"{self.auc_users} sampled test users"
         clip = f", predictions clipped to {list(self.clip)}" if self.clip else ""
         return (f"RMSE/MAE over every test rating{clip}; AUC per user over the user's test items "
-                f"against every item the user never rated (full catalogue, ties {self.ties}), "
+                f"against every item the user never rated (full catalogue, a tie counting one half), "
                 f"{users}")
 
     def auc_targets(self, data: SequenceData, part: str) -> tuple[np.ndarray, ...]:
@@ -285,7 +284,7 @@ class RatingTask:
                        "targets": targets[chunk], "user": users[chunk],
                        "exclude": items_mask(rated[chunk], data.items.size)}
 
-        auc = (evaluate_ranking(batches(), ks=(), ties=self.ties, with_auc=True, protocol=self.describe())
+        auc = (evaluate_ranking(batches(), ks=(), with_auc=True, protocol=self.describe())
                if len(users) else RankingResult(pd.DataFrame({"user": [], "auc": []})))
         return RatingResult(errors, auc, self.clip)
 

@@ -222,15 +222,15 @@ def regime(prepared: Prepared, errors: dict) -> list[str]:
 def ranked_users(prepared: Prepared, per_user: dict) -> list[str]:
     """How many ranked users have no training rating, and every method's AUC over the others: methods
     that score items by similarity to the user's training items (Item2Vec, MP2Vec) give such a user one
-    score for every item, which the pessimistic tie rule counts as AUC 0."""
+    score for every item, which counts as AUC 0.5 (ties count one half)."""
     users = prepared.task.auc_targets(prepared.data, "test")[0]
     trained = users[np.isin(users, prepared.data.pairs("train")["user"])]
     aucs = ", ".join(f"{m} {r['AUC'].reindex(trained).mean():.4f}" for m, r in per_user.items()
                      if "AUC" in r)
     return [f"{prepared.label}: {len(users) - len(trained)} of the {len(users)} ranked users have no "
             "training rating; Item2Vec and MP2Vec, which score items by similarity to the user's training "
-            "items, give each of them the same score for every item, which the pessimistic tie rule counts "
-            f"as AUC 0. AUC over the {len(trained)} ranked users with training ratings: {aucs}"]
+            "items, give each of them the same score for every item (AUC 0.5, a tie counting one half). "
+            f"AUC over the {len(trained)} ranked users with training ratings: {aucs}"]
 
 
 def significance(label: str, results: Results) -> list[str]:

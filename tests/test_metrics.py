@@ -4,6 +4,7 @@ import numpy as np
 from sklearn.metrics import mean_absolute_error, mean_squared_error, ndcg_score, roc_auc_score
 
 from seqrec.evaluation import metrics
+from seqrec.evaluation.ranking import evaluate_ranking
 
 
 def counts_of(scores, targets, exclude=None):
@@ -72,11 +73,11 @@ def test_average_ties_auc_matches_sklearn():
     scores = rng.integers(0, 4, (40, 30)).astype(np.float32)  # many ties
     targets = np.stack([rng.choice(np.arange(1, 30), 3, replace=False) for _ in range(40)])
     counts = counts_of(scores, targets)
-    aucs = metrics.auc(counts, ties="average")
+    aucs = metrics.auc(counts)  # ties count one half by default
     for row in range(40):
         truth = np.isin(np.arange(1, 30), targets[row]).astype(int)
         assert np.isclose(aucs[row], roc_auc_score(truth, scores[row, 1:]))
-    assert (metrics.auc(counts) <= aucs + 1e-12).all()
+    assert (metrics.auc(counts, "pessimistic") <= aucs + 1e-12).all()
     assert (metrics.auc(counts, "optimistic") >= aucs - 1e-12).all()
 
 
@@ -90,14 +91,15 @@ def test_hand_case_ties_padding_and_exclusion():
     excluded = counts_of(scores, [[3]], exclude=np.array([[False, False, True, True, False]]))
     assert metrics.ranks(excluded)[0, 0] == 2  # item 2 excluded; the target itself is never excluded
     assert excluded["negatives"][0] == 2
-    assert np.isclose(metrics.auc(counts)[0], 1 / 3) and np.isclose(metrics.auc(counts, "average")[0], 0.5)
+    assert np.isclose(metrics.auc(counts, "pessimistic")[0], 1 / 3)
+    assert np.isclose(metrics.auc(counts)[0], 0.5)
 
 
 def test_all_equal_scores_rank_last_pessimistically():
     counts = counts_of(np.ones((1, 6)), [[2]])
     got = metrics.at_k(metrics.ranks(counts), counts["valid"], [4, 5])
     assert metrics.ranks(counts)[0, 0] == 5 and got["hr@4"][0] == 0 and got["hr@5"][0] == 1
-    assert metrics.auc(counts)[0] == 0.0 and metrics.auc(counts, "average")[0] == 0.5
+    assert metrics.auc(counts, "pessimistic")[0] == 0.0 and metrics.auc(counts)[0] == 0.5  # constant: 1/2
 
 
 def test_k_larger_than_catalogue_and_rows_without_targets():
@@ -137,3 +139,17 @@ def test_counting_and_sorting_paths_agree(monkeypatch):
     sorting = counts_of(scores, targets, exclude)
     for key in counting:
         assert (counting[key] == sorting[key]).all(), key
+
+
+def test_evaluated_auc_counts_ties_as_one_half_and_top_k_pessimistically():
+    """The evaluator's AUC is scikit-learn's (a constant scorer gets 0.5); its ranks stay pessimistic."""
+    rng = np.random.default_rng(5)
+    scores = rng.integers(0, 3, (6, 12)).astype(np.float32)
+    scores[0] = 1.0  # a constant scorer
+    targets = np.stack([rng.choice(np.arange(1, 12), 2, replace=False) for _ in range(6)])
+    result = evaluate_ranking([{"scores": scores, "targets": targets, "user": np.arange(6)}], ks=(3,),
+                              with_auc=True)
+    for row in range(6):
+        truth = np.isin(np.arange(1, 12), targets[row]).astype(int)
+        assert np.isclose(result.rows["auc"][row], roc_auc_score(truth, scores[row, 1:]))
+    assert result.rows["auc"][0] == 0.5 and result.rows["hr@3"][0] == 0.0  # last among its ties
