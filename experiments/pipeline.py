@@ -303,6 +303,7 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
             progress.plan(len(specs))
             for spec in specs:
                 _run_one(spec, prepared, options, manifest, results, progress, shown)
+            manifest.notes.append(convergence_note(paper.label, results.runs.get(paper.label, {})))
     finally:
         progress.close()
     return results
@@ -331,6 +332,24 @@ def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest
     progress.step(f"{label} {spec.name}: " + ", ".join(
         f"{k} {v:.4f}" for k, v in means.items() if shown is None or k in shown) + f" ({run_.seconds} s)")
     log.info("%s on %s: test %s", spec.name, label, means)
+
+
+def fit_facts(run_: Run) -> dict:
+    """What the fit of a run reported (for a grid, the selected point's fit)."""
+    return run_.info if "epochs_run" in run_.info else run_.info.get("selected", {}).get("fit", {})
+
+
+def convergence_note(label: str, runs: dict[str, Run]) -> str:
+    """The manifest note listing every method of a dataset whose best validation epoch is its last and
+    whose training ended at its epoch cap: "still improving at the cap", not converged."""
+    capped = []
+    for name, run_ in runs.items():
+        facts = fit_facts(run_)
+        if facts.get("stopped_by") == "epoch cap" and facts.get("best_epoch") == facts.get("epochs_run"):
+            capped.append(f"{name} (best epoch {facts['best_epoch']} of {facts['epochs_run']})")
+    if not capped:
+        return f"{label}: every trained method stopped early, or peaked before its epoch cap"
+    return f"{label}: still improving at the epoch cap (best epoch = last epoch): {', '.join(capped)}"
 
 
 def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()) -> Manifest:

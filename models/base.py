@@ -185,8 +185,9 @@ class Recommender:
             raise RuntimeError(f"{self.name} is not fitted; call fit first")
 
     def fit(self, train: dict, valid: dict | None = None, negative_sampler=None, verbose: int = 0) -> dict:
-        """Train on ``train``; returns ``{"epochs", "best_epoch", "history", "valid_metric",
-        "best_valid", "seconds"}`` (``history``: per-epoch training loss and validation metric)."""
+        """Train on ``train``; returns ``{"epochs_run", "best_epoch", "stopped_by", "history",
+        "valid_metric", "best_valid", "seconds"}`` (``history``: per-epoch training loss and validation
+        metric; ``stopped_by``: "early stopping", "epoch cap" or no validation)."""
         start = _time.perf_counter()
         keras.utils.set_random_seed(self.seed)
         self.rng = np.random.default_rng(self.seed)
@@ -220,13 +221,15 @@ class Recommender:
             stopper.on_epoch_end(epoch, {"loss": history["loss"][-1], f"val_{metric}": value})
             if self.network.stop_training:
                 break
-        best, best_epoch = None, len(history["loss"])
+        best, best_epoch, stopped_by = None, len(history["loss"]), "no validation: every epoch, the last kept"
         if stopper is not None:
             stopper.on_train_end()  # restores the best epoch's weights
             self._after_weights_change()
             best, best_epoch = float(stopper.best), stopper.best_epoch + 1
-        return {"epochs": len(history["loss"]), "best_epoch": best_epoch, "history": history,
-                "valid_metric": metric, "best_valid": best, "seconds": _time.perf_counter() - start}
+            stopped_by = "early stopping" if stopper.stopped_epoch else "epoch cap"
+        return {"epochs_run": len(history["loss"]), "best_epoch": best_epoch, "stopped_by": stopped_by,
+                "history": history, "valid_metric": metric, "best_valid": best,
+                "seconds": _time.perf_counter() - start}
 
     def _after_weights_change(self):
         """Hook: drop caches derived from the weights (e.g. normalised item vectors)."""

@@ -116,8 +116,10 @@ def test_every_method_ranks_held_out_items_above_popularity(synth, fitted, name)
 @pytest.mark.parametrize("name", MAIN)
 def test_early_stopping_restores_the_best_epoch(synth, fitted, name):
     model, info = fitted[name]
-    assert 1 <= info["best_epoch"] <= info["epochs"] <= model.epochs
-    assert len(info["history"]["loss"]) == info["epochs"]
+    assert 1 <= info["best_epoch"] <= info["epochs_run"] <= model.epochs
+    assert len(info["history"]["loss"]) == info["epochs_run"]
+    assert info["stopped_by"] in ("epoch cap", "early stopping")
+    assert info["stopped_by"] == "early stopping" or info["epochs_run"] == model.epochs
     assert info["valid_metric"] == ("rmse" if name in RATING else "auc")
     values = info["history"][info["valid_metric"]]
     assert info["best_valid"] == (min(values) if name in RATING else max(values))

@@ -19,7 +19,9 @@ from seqrec.experiments.pipeline import (
     MethodSpec,
     PaperDataset,
     Prepared,
+    Run,
     RunOptions,
+    convergence_note,
     open_manifest,
     paper_table,
     run,
@@ -223,3 +225,21 @@ def test_compare_and_best_match_scipy(experiment):
     assert gain == pytest.approx(means[0] / means[1] - 1)
     assert stats.relative_improvement(1.1, 1.0) == pytest.approx(0.1)
     assert stats.relative_improvement(0.9, 1.0, lower_is_better=True) == pytest.approx(0.1)
+
+
+def test_convergence_note_lists_methods_still_improving_at_their_cap():
+    runs = {"capped": Run(None, None, {"epochs_run": 20, "best_epoch": 20, "stopped_by": "epoch cap"}, 1.0),
+            "peaked": Run(None, None, {"epochs_run": 20, "best_epoch": 12, "stopped_by": "epoch cap"}, 1.0),
+            "stopped": Run(None, None, {"epochs_run": 9, "best_epoch": 5, "stopped_by": "early stopping"},
+                           1.0),
+            "grid": Run(None, None, {"selected": {"fit": {"epochs_run": 6, "best_epoch": 6,
+                                                          "stopped_by": "epoch cap"}}, "grid": []}, 1.0),
+            "untrained": Run(None, None, {}, 1.0)}
+    assert convergence_note("ML", runs) == ("ML: still improving at the epoch cap (best epoch = last epoch): "
+                                            "capped (best epoch 20 of 20), grid (best epoch 6 of 6)")
+    assert "stopped early" in convergence_note("ML", {"stopped": runs["stopped"]})
+
+
+def test_every_dataset_gets_a_convergence_note(experiment):
+    _, manifest, _ = experiment
+    assert any(n.startswith("ML: ") and "epoch cap" in n for n in manifest.notes)
