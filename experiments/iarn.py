@@ -83,15 +83,16 @@ PROFILES = {
     "smoke": Profile(1, 10, 20, 2, {}, {}, (
         "synthetic data instead of the paper's datasets", "1 training epoch",
         "histories truncated to 10", "AUC on 20 sampled test users", "no hyper-parameter search")),
-    "small": Profile(6, 50, 200, 30, {}, {}, (
+    "small": Profile(50, 50, 200, 100, {}, {}, (
         "no hyper-parameter search: IARN uses learning rate 1e-3 (the authors' code's: 2e-3 x 32 / 64 "
         "hidden units), dropout 0.25 and no regularisation, the baselines their defaults (seqrec.models); "
         "the paper grid-searches {1e-5..1e-1} for learning rate and regularisation and {0, 0.25, 0.5} "
         "for dropout",
-        "IARN trains at most 6 epochs (early stopping on validation MSE, patience 2)",
+        "every model trains until its validation score stops improving (IARN: validation MSE, patience 2; "
+        "the baselines: their own validation metric, patience 3), at most 50 (IARN) or 100 epochs",
         "user and item histories truncated to their latest 50 ratings",
         "AUC on 200 sampled test users per dataset (the authors' code samples 500 or 1,000)")),
-    "paper": Profile(30, None, None, 50,
+    "paper": Profile(100, None, None, 100,
                      {"learning_rate": PAPER_GRID, "l2": PAPER_GRID, "dropout": DROPOUT_GRID},
                      {"learning_rate": PAPER_GRID, "reg": PAPER_GRID}, ()),
 }
@@ -267,10 +268,11 @@ class Figure3Profile:
 FIGURE3_PROFILES = {
     "smoke": Figure3Profile((10,), 1, 10, ("synthetic data", "minimum length 10 only", "1 epoch",
                                            "histories truncated to 10")),
-    "small": Figure3Profile(MIN_LENGTHS, 4, 30, (
-        "at most 4 epochs (early stopping on validation MSE)", "histories truncated to 30 ratings",
+    "small": Figure3Profile(MIN_LENGTHS, 30, 30, (
+        "at most 30 epochs (early stopping on validation MSE, patience 2)",
+        "histories truncated to 30 ratings",
         "learning rate 1e-3, dropout 0.25, no regularisation: not grid-searched")),
-    "paper": Figure3Profile(MIN_LENGTHS, 30, None, ()),
+    "paper": Figure3Profile(MIN_LENGTHS, 100, None, ()),
 }
 
 

@@ -83,10 +83,10 @@ PROFILES = {
         "synthetic data instead of the paper's datasets, items with fewer than 10 (not 30) events "
         "removed", "16 units instead of 128", "1 training epoch",
         "2 hops", "histories of at most 20 behaviours", WINDOWS_NOTE)),
-    "small": Profile(128, 20, 4, 6, 50, True, (
-        "at most 20 training epochs (early stopping on validation NDCG@10, patience 4: one validation "
-        "target per user makes it noisy); the paper does not state its number of epochs", WINDOWS_NOTE)),
-    "paper": Profile(128, 30, 4, 6, 50, False, (
+    "small": Profile(128, 100, 5, 6, 50, True, (
+        "training until validation NDCG@10 stops improving (patience 5: one validation target per user "
+        "makes it noisy), at most 100 epochs; the paper does not state its number of epochs", WINDOWS_NOTE)),
+    "paper": Profile(128, 200, 5, 6, 50, False, (
         "training in the exact per-prefix mode: every prefix (its latest 50 behaviours) is one example",)),
 }
 
