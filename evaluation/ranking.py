@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from . import metrics
+from . import metrics, stats
 
 
 @dataclasses.dataclass
@@ -36,6 +36,11 @@ class RankingResult:
     def mean(self) -> dict[str, float]:
         """Average over rows that have targets."""
         return {c: float(self.rows[c].mean()) for c in self.rows.columns if c != "user"}
+
+    def standard_errors(self) -> dict[str, float]:
+        """Bootstrap standard error over users of each metric's mean (`seqrec.evaluation.stats`)."""
+        return {c: stats.standard_error(self.rows["user"], self.rows[c]) for c in self.rows.columns
+                if c != "user"}
 
     def per_user(self) -> pd.DataFrame:
         """Mean of each metric per user (the unit of paired significance tests)."""

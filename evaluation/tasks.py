@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from seqrec.datasets.pipelines import PARTS, SequenceData, next_item_dataset
 
-from . import metrics
+from . import metrics, stats
 from .ranking import RankingResult, evaluate_ranking, items_mask, score_batches
 
 
@@ -192,6 +192,20 @@ class RatingResult:
         if self.errors is not None:
             out["RMSE"] = metrics.rmse(self.errors["rating"], self.errors["prediction"], self.clip)
             out["MAE"] = metrics.mae(self.errors["rating"], self.errors["prediction"], self.clip)
+        return out
+
+    def standard_errors(self) -> dict[str, float]:
+        """Bootstrap standard errors over users (`seqrec.evaluation.stats.standard_error`) of the AUC and,
+        for rating models, of RMSE and MAE."""
+        rows = self.auc.rows
+        out = {"AUC": stats.standard_error(rows["user"], rows["auc"])} if len(rows) else {}
+        if self.errors is not None:
+            pred = self.errors["prediction"].to_numpy()
+            if self.clip is not None:
+                pred = np.clip(pred, *self.clip)
+            error = pred - self.errors["rating"].to_numpy()
+            out["RMSE"] = stats.standard_error(self.errors["user"], error ** 2, root=True)
+            out["MAE"] = stats.standard_error(self.errors["user"], np.abs(error))
         return out
 
     def per_user(self) -> pd.DataFrame:

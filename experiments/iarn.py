@@ -249,7 +249,8 @@ def significance(label: str, results: Results) -> list[str]:
         best = (min if lower else max)(others, key=others.get)
         test = stats.paired_ttest(per_user["IARN"][metric], per_user[best][metric])
         name = "squared error" if metric == "SE" else metric
-        notes.append(f"{label}: IARN vs {best} (best baseline) on per-user {name}: {test} (two-sided)")
+        notes.append(f"{label}: IARN vs {best} (the best baseline on {name}): "
+                     + test.describe("IARN", best, f"per-user {name}"))
     return notes
 
 
@@ -358,7 +359,7 @@ def figure4(**options) -> FigureOutput:
             test = stats.paired_ttest(results.per_user(label, "IARN")["SE"],
                                       results.per_user(label, "IARN-Plain")["SE"])
             manifest.notes.append(f"{label}: IARN lowers RMSE by {100 * lift:.2f} % relative to IARN-Plain; "
-                                  f"per-user squared error {test} (two-sided)")
+                                  + test.describe("IARN", "IARN-Plain", "per-user squared error"))
     manifest.finish()
     frame = pd.DataFrame(rows, columns=["dataset", "method", "rmse", "status"])
     figure, (ax,) = new_figure(1, width=max(4.5, 1.6 * len(papers)))

@@ -240,8 +240,8 @@ def _improvement_rows(results: Results, manifest, ours: str | None, base: str | 
             cells[(label, rows[0], metric)] = 100 * gain
             if len(rows) > 1 and test.p_value == test.p_value:  # not NaN
                 cells[(label, rows[1], metric)] = test.p_value
-            manifest.notes.append(f"{label}: {what} on per-user {metric}: {100 * gain:+.2f} %, {test} "
-                                  "(two-sided)")
+            manifest.notes.append(f"{label}: {what}: {100 * gain:+.2f} % on {metric}; "
+                                  + test.describe(method, other, f"per-user {metric}"))
     return cells
 
 

@@ -173,6 +173,19 @@ class Results:
                         out[(dataset, method, metric)] = value
         return out
 
+    def errors(self, metrics: Iterable[str]) -> dict[tuple[str, str, str], float]:
+        """``{(dataset, method, metric): standard error}`` of the numbers of `cells` (a bootstrap over
+        users, `seqrec.evaluation.stats.standard_error`)."""
+        out = {}
+        for dataset, runs in self.runs.items():
+            for method, run_ in runs.items():
+                errors = run_.test.standard_errors()
+                for metric in metrics:
+                    value = _value(errors, metric)
+                    if value is not None:
+                        out[(dataset, method, metric)] = value
+        return out
+
     def per_user(self, dataset: str, method: str) -> pd.DataFrame:
         """users x metrics of a run (the unit of paired tests)."""
         return self.runs[dataset][method].test.per_user()
@@ -363,8 +376,11 @@ def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()
 def paper_table(stem: str, title: str, manifest: Manifest, ours: dict, results: Results,
                 extra: Iterable[tuple[str, str, str]] = ()) -> tables.TableOutput:
     """Close the manifest and set ``ours`` (``{(dataset, method, metric): value}``) beside the paper's
-    numbers of ``stem`` (`seqrec.reference`); every cell without our number says why (`Results.status`);
-    ``extra`` cells are ours alone."""
+    numbers of ``stem`` (`seqrec.reference`), each method's number with its standard error
+    (`Results.errors`); every cell without our number says why (`Results.status`); ``extra`` cells are
+    ours alone."""
     manifest.finish()
-    cells = tables.build_cells(tables.load_reference(reference.table_path(stem)), ours, results.status, extra)
+    metrics = {key[2] for key in ours}
+    cells = tables.build_cells(tables.load_reference(reference.table_path(stem)), ours, results.status, extra,
+                               results.errors(metrics))
     return tables.TableOutput(stem, title, cells, manifest)

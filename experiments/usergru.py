@@ -157,7 +157,7 @@ def table2(lastfm_fraction: float = 0.1, **options) -> TableOutput:
             for metric in METRICS:
                 gain, test = results.compare(label, method, BASE, metric)
                 manifest.notes.append(f"{label}: {method} vs {BASE}, {metric}: {100 * gain:+.2f} % on the "
-                                      f"table's mean over targets; paired t-test over per-user means: {test} "
-                                      "(two-sided)")
+                                      "table's mean over targets; "
+                                      + test.describe(method, BASE, f"per-user mean {metric}"))
     return paper_table("usergru_table2", "UserGRU Table 2: MRR@20 and Recall@20 (Donkers et al., 2017)",
                        manifest, results.cells(METRICS), results)

@@ -159,8 +159,11 @@ def test_table_written_with_real_numbers_and_statuses(experiment, tmp_path):
         "mark": ["", "best", "", ""], "note": ["", "", "not reported", ""]})
     ours = results.cells(("HR@10", "NDCG@10"))
     assert set(ours) == {("ML", m, k) for m in ("TopPop", "MeanPool") for k in ("HR@10", "NDCG@10")}
+    errors = results.errors(("HR@10", "NDCG@10"))
+    assert set(errors) == set(ours) and all(0 < e < 0.05 for e in errors.values())
     cells = tables.build_cells(reference, ours, results.status, extra=[("ML", "MeanPool", "HR@10"),
-                                                                       ("ML", "MeanPool", "NDCG@10")])
+                                                                       ("ML", "MeanPool", "NDCG@10")],
+                               errors=errors)
     manifest = Manifest(script="test", profile="smoke", seed=0)
     manifest.add_dataset("movielens-latest-small", "ML", results.prepared["ML"].interactions, substitute=True,
                          protocol=results.prepared["ML"].split.describe())
@@ -168,16 +171,18 @@ def test_table_written_with_real_numbers_and_statuses(experiment, tmp_path):
     md, js = tables.TableOutput("demo_table", "Demo", cells, manifest).write(tmp_path)
     payload = json.loads(js.read_text())
     by_key = {(c["dataset"], c["method"], c["metric"]): c for c in payload["cells"]}
-    assert set(payload["cells"][0]) == {"dataset", "method", "metric", "paper", "ours", "status"}
+    assert set(payload["cells"][0]) == {"dataset", "method", "metric", "paper", "ours", "status", "se"}
+    assert by_key[("ML", "TopPop", "HR@10")]["se"] == pytest.approx(errors[("ML", "TopPop", "HR@10")])
     assert by_key[("ML", "TopPop", "HR@10")]["ours"] == pytest.approx(ours[("ML", "TopPop", "HR@10")])
     assert by_key[("ML", "GRU", "HR@10")] == {"dataset": "ML", "method": "GRU", "metric": "HR@10",
                                              "paper": "0.6", "ours": None,
-                                             "status": "not run in this profile"}
+                                             "status": "not run in this profile", "se": None}
     assert by_key[("Other", "TopPop", "HR@10")]["status"] == "dataset not present"
     assert by_key[("ML", "TopPop", "NDCG@10")]["paper"] is None
     text = md.read_text()
     best = max(ours[("ML", m, "HR@10")] for m in ("TopPop", "MeanPool"))
-    assert f"**{best:.4f}**" in text
+    best_se = errors[max((("ML", m, "HR@10") for m in ("TopPop", "MeanPool")), key=ours.get)]
+    assert f"**{best:.4f} ± {best_se:.4f}**" in text
     assert "substitute for ML" in text and "not run in this profile" in text
     p_value = tables.build_cells(reference, {("ML", "p-value", "HR@10"): 0.9, ("ML", "TopPop", "HR@10"): 0.1},
                                  extra=[("ML", "p-value", "HR@10")])
