@@ -29,12 +29,15 @@ class TimeAwareAttention(keras.layers.Layer):
 
     **Reading of Eq. 16-18.** The paper sizes ``W_delta``, ``W_g_delta``, ``W_g_tau`` and the three
     biases as l_x x l_y matrices, which ties the layer to fixed sequence lengths and gives every
-    (query position, key position) pair its own parameters. ``gate_shape="scalar"`` (the default)
-    learns one scalar for each of them, shared by every pair, so the layer works for any lengths and
-    the gate depends only on the time gap and the pair's content; ``gate_shape="position"`` keeps the
-    paper's sizing for sequences of at most ``max_query_len`` x ``max_key_len``. Eq. 17 writes
-    ``y W_tau x^T``, which is l_y x l_x; we read it as its transpose ``x W_tau y^T`` (l_x x l_y), the
-    shape of the other terms.
+    (query, key) pair its own parameters. ``gate_shape="scalar"`` (the default) learns one scalar for
+    each of them, shared by every pair, so the layer works for any lengths and the gate depends only on
+    the time gap and the pair's content. ``gate_shape="position"`` keeps per-pair parameters, indexed by
+    the key's **recency** for its query: 0 for the latest key the query may read, 1 for the one before,
+    up to ``max_key_len - 1`` (Eq. 22's memory is latest-first, and MTAM reads it with one query per
+    prediction, l_x = 1). Recency is counted over the keys the mask allows, so a left-padded prefix and a
+    right-padded window with a causal band give every (query, key) pair the same parameters; indexing
+    by padded slot would not. Eq. 17 writes ``y W_tau x^T``, which is l_y x l_x; we read it as its
+    transpose ``x W_tau y^T`` (l_x x l_y), the shape of the other terms.
 
     ``time_aware=False`` drops the gate (g = 1): plain scaled dot-product attention, for MTAM's ablation
     "without time-aware attention" and for baselines with the traditional kernel.
@@ -44,13 +47,13 @@ class TimeAwareAttention(keras.layers.Layer):
     propagates no mask.
 
     Weights (with ``time_aware=True``), in creation order: ``w_delta``, ``b_delta``, ``b_tau``,
-    ``w_g_delta``, ``w_g_tau``, ``b_g`` (each [1, 1], or [max_query_len, max_key_len] with
+    ``w_g_delta``, ``w_g_tau``, ``b_g`` (each [1, 1], or [max_key_len], one per recency, with
     ``gate_shape="position"``), then ``w_tau`` [d, d]. With ``time_aware=False`` the layer has none.
 
     Args:
         gate_shape: str. ``"scalar"`` (default) or ``"position"``, see the reading of Eq. 16-18 above.
-        max_query_len: int. Largest query length Lq, required with ``gate_shape="position"``.
-        max_key_len: int. Largest key length Lk, required with ``gate_shape="position"``.
+        max_key_len: int. The keys of a query a position gate tells apart by recency (older keys share
+            the last parameters); required with ``gate_shape="position"``.
         kernel_regularizer: regularizer of ``w_tau``.
         time_aware: bool. False drops the gate (plain scaled dot-product attention, no weights).
         **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
@@ -60,6 +63,7 @@ class TimeAwareAttention(keras.layers.Layer):
             [B, Lq], [B, Lk].
         mask: optional boolean mask, True where a key may be attended: [B, Lk] (padded memory slots)
             or [B, Lq, Lk] (e.g. a causal band). A list of masks (what Keras propagates) is ignored.
+            A position gate counts recency over the keys the mask allows (all, without a mask).
         return_attention: bool. Also return the attention weights.
 
     Returns:
@@ -82,25 +86,24 @@ class TimeAwareAttention(keras.layers.Layer):
           Network", CIKM 2020 (MTAM), section 4.3, Eq. 14-20.
     """
 
-    def __init__(self, gate_shape: str = "scalar", max_query_len: int | None = None,
-                 max_key_len: int | None = None,
+    def __init__(self, gate_shape: str = "scalar", max_key_len: int | None = None,
                  kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
                  time_aware: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.time_aware = time_aware
         if gate_shape not in GATE_SHAPES:
             raise ValueError(f"gate_shape must be one of {GATE_SHAPES}, got {gate_shape!r}")
-        if gate_shape == "position" and not (max_query_len and max_key_len):
-            raise ValueError("gate_shape='position' needs max_query_len and max_key_len")
+        if gate_shape == "position" and not max_key_len:
+            raise ValueError("gate_shape='position' needs max_key_len")
         self.gate_shape = gate_shape
-        self.max_query_len, self.max_key_len = max_query_len, max_key_len
+        self.max_key_len = max_key_len
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 
     def build(self, input_shape: Sequence[Shape]) -> None:
         if not self.time_aware:
             return
         dim = input_shape[0][-1]
-        shape = (1, 1) if self.gate_shape == "scalar" else (self.max_query_len, self.max_key_len)
+        shape = (1, 1) if self.gate_shape == "scalar" else (self.max_key_len,)
 
         def pairwise(name: str, init: str) -> keras.Variable:
             return self.add_weight(shape=shape, name=name, initializer=init)
@@ -112,19 +115,26 @@ class TimeAwareAttention(keras.layers.Layer):
         self.w_tau = self.add_weight(shape=(dim, dim), name="w_tau", initializer="glorot_uniform",
                                      regularizer=self.kernel_regularizer)
 
-    def _pairwise(self, weight: keras.Variable, lq: Any, lk: Any) -> Tensor:
-        return weight if self.gate_shape == "scalar" else weight[:lq, :lk]
+    def recency(self, allowed: Tensor) -> Tensor:
+        """For each (query, key) of ``allowed`` [B, Lq, Lk], the number of allowed keys after the key
+        (0: the query's latest readable key), capped at ``max_key_len - 1``: int32 [B, Lq, Lk]."""
+        count = ops.cast(allowed, "int32")
+        after = ops.flip(ops.cumsum(ops.flip(count, axis=-1), axis=-1), axis=-1) - count
+        return ops.minimum(after, self.max_key_len - 1)
 
-    def gate(self, query: Tensor, key: Tensor, query_times: Tensor, key_times: Tensor) -> Tensor:
-        """The temporal gate g_xy [B, Lq, Lk] (Eq. 16-18)."""
-        lq, lk = ops.shape(query)[1], ops.shape(key)[1]
+    def gate(self, query: Tensor, key: Tensor, query_times: Tensor, key_times: Tensor,
+             recency: Tensor | None = None) -> Tensor:
+        """The temporal gate g_xy [B, Lq, Lk] (Eq. 16-18); ``recency`` [B, Lq, Lk] (`recency`) selects
+        the position gate's parameters of each pair."""
+        def pairwise(weight):
+            return weight if self.gate_shape == "scalar" else ops.take(weight, recency, axis=0)
+
         gap = ops.abs(ops.expand_dims(query_times, -1) - ops.expand_dims(key_times, 1))
-        delta = ops.tanh(ops.log(gap + 1.0) * self._pairwise(self.w_delta, lq, lk)
-                         + self._pairwise(self.b_delta, lq, lk))
+        delta = ops.tanh(ops.log(gap + 1.0) * pairwise(self.w_delta) + pairwise(self.b_delta))
         bilinear = ops.einsum("bqd,de,bke->bqk", query, self.w_tau, key)
-        tau = ops.tanh(bilinear + self._pairwise(self.b_tau, lq, lk))
-        return ops.sigmoid(delta * self._pairwise(self.w_g_delta, lq, lk)
-                           + tau * self._pairwise(self.w_g_tau, lq, lk) + self._pairwise(self.b_g, lq, lk))
+        tau = ops.tanh(bilinear + pairwise(self.b_tau))
+        return ops.sigmoid(delta * pairwise(self.w_g_delta) + tau * pairwise(self.w_g_tau)
+                           + pairwise(self.b_g))
 
     def call(self, inputs: Sequence[Tensor], mask: Tensor | Sequence[Tensor | None] | None = None,
              return_attention: bool = False) -> Tensor | tuple[Tensor, Tensor]:
@@ -132,14 +142,19 @@ class TimeAwareAttention(keras.layers.Layer):
         if isinstance(mask, list | tuple):  # masks propagated by Keras are not attention masks
             mask = None
         logits = ops.einsum("bqd,bkd->bqk", query, key) / math.sqrt(query.shape[-1])
-        if self.time_aware:
-            logits = logits * self.gate(query, key, ops.cast(query_times, query.dtype),
-                                        ops.cast(key_times, query.dtype))
+        allowed = None
         if mask is not None:
             allowed = ops.cast(mask, "bool")
             if len(allowed.shape) == 2:
                 allowed = ops.expand_dims(allowed, 1)
             allowed = ops.broadcast_to(allowed, ops.shape(logits))
+        if self.time_aware:
+            recency = None
+            if self.gate_shape == "position":
+                recency = self.recency(allowed if allowed is not None else ops.ones_like(logits, "bool"))
+            logits = logits * self.gate(query, key, ops.cast(query_times, query.dtype),
+                                        ops.cast(key_times, query.dtype), recency)
+        if allowed is not None:
             logits = ops.where(allowed, logits, ops.full_like(logits, -1e9))
             weights = ops.softmax(logits, axis=-1) * ops.cast(allowed, logits.dtype)
         else:
@@ -166,8 +181,8 @@ class TimeAwareAttention(keras.layers.Layer):
         return tuple(keras.KerasTensor(shape, dtype=self.compute_dtype) for shape in shapes)
 
     def get_config(self) -> dict[str, Any]:
-        return {**super().get_config(), "gate_shape": self.gate_shape, "max_query_len": self.max_query_len,
-                "max_key_len": self.max_key_len, "time_aware": self.time_aware,
+        return {**super().get_config(), "gate_shape": self.gate_shape, "max_key_len": self.max_key_len,
+                "time_aware": self.time_aware,
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}
 
 
@@ -195,7 +210,6 @@ class MultiHopMemoryReader(keras.layers.Layer):
     Args:
         hops: int. Number of reading rounds (the authors' presets: 6-8; 0 returns the intent).
         gate_shape: str. The temporal gates' parameter shape, see `TimeAwareAttention`.
-        max_query_len: int. With ``gate_shape="position"``, see `TimeAwareAttention`.
         max_key_len: int. With ``gate_shape="position"``, see `TimeAwareAttention`.
         kernel_regularizer: regularizer of every matrix (W_K, W_V, W_Q^k and the gates' W_tau).
         time_aware: bool. False uses plain scaled dot-product attention in every hop.
@@ -230,16 +244,15 @@ class MultiHopMemoryReader(keras.layers.Layer):
           Network", CIKM 2020 (MTAM), section 5.2, Eq. 23-25.
     """
 
-    def __init__(self, hops: int = 1, gate_shape: str = "scalar", max_query_len: int | None = None,
-                 max_key_len: int | None = None,
+    def __init__(self, hops: int = 1, gate_shape: str = "scalar", max_key_len: int | None = None,
                  kernel_regularizer: str | keras.regularizers.Regularizer | None = None,
                  time_aware: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hops, self.gate_shape, self.time_aware = hops, gate_shape, time_aware
-        self.max_query_len, self.max_key_len = max_query_len, max_key_len
+        self.max_key_len = max_key_len
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
         self.attentions = [
-            TimeAwareAttention(gate_shape, max_query_len, max_key_len, time_aware=time_aware,
+            TimeAwareAttention(gate_shape, max_key_len, time_aware=time_aware,
                                kernel_regularizer=self.kernel_regularizer, dtype=self.dtype_policy,
                                name=f"hop_{k}") for k in range(hops)]
 
@@ -303,5 +316,5 @@ class MultiHopMemoryReader(keras.layers.Layer):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "hops": self.hops, "gate_shape": self.gate_shape,
                 "time_aware": self.time_aware,
-                "max_query_len": self.max_query_len, "max_key_len": self.max_key_len,
+                "max_key_len": self.max_key_len,
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer)}

@@ -17,7 +17,9 @@ MTAM via T-GRU / via GRU                   ``memory="states"`` with ``unit="tgru
 =========================================  ====================================================
 
 ``hops=0`` is the T-GRU alone (Figure 5's first point). The memory stores behaviour embeddings
-right-padded in the paper; padding is masked, so its side does not change the result.
+right-padded in the paper; padding is masked, and the position gate (``gate_shape="position"``) indexes
+its parameters by each slot's recency among the slots a query may read, so the padding side does not change
+the result: a left-padded prefix and a right-padded window give equal logits (tested).
 """
 
 import keras
@@ -82,7 +84,6 @@ class MTAM(NextItemModel):
         self.unit, self.memory, self.memory_len = unit, memory, memory_len
         self.rnn = recurrent(unit, dim, self.regularizer)
         self.reader = MultiHopMemoryReader(hops, gate_shape, memory_len if gate_shape == "position" else None,
-                                           memory_len if gate_shape == "position" else None,
                                            kernel_regularizer=self.regularizer, time_aware=time_aware,
                                            name="memory_reader")
 

@@ -23,19 +23,28 @@ def with_categories(model, n=5):
     return model
 
 
-VARIANTS = [("tgru", "behaviours", True), ("gru", "states", False), ("tseqrec", "behaviours", True)]
+VARIANTS = [("tgru", "behaviours", True, "scalar"), ("gru", "states", False, "scalar"),
+            ("tseqrec", "behaviours", True, "scalar"), ("tgru", "behaviours", True, "position")]
 
 
-@pytest.mark.parametrize(("unit", "memory", "time_aware"), VARIANTS)
-def test_one_pass_equals_per_prefix_within_the_maximum_length(data, unit, memory, time_aware):
-    """Every user has at most L + 1 events, so one window covers the whole sequence."""
+@pytest.mark.parametrize(("unit", "memory", "time_aware", "gate_shape"), VARIANTS)
+def test_one_pass_equals_per_prefix_within_the_maximum_length(data, unit, memory, time_aware, gate_shape):
+    """Every user has at most L + 1 events, so one window covers the whole sequence. The position gate
+    gets different parameters for every recency, so that indexing them by padded slot (which differs
+    between a left-padded prefix and a right-padded window) would show."""
     table = data.history_tables(("train", "valid", "test"))[0]
     windows = next(iter(sequence_dataset(table, max_len=L, batch_size=100)))
     windows = {k: v.numpy() for k, v in windows.items()}
     one_pass = with_categories(MTAM(data.items.size, 5, dim=8, hops=2, memory_len=L, unit=unit,
-                                    memory=memory, time_aware=time_aware, all_positions=True))
+                                    memory=memory, time_aware=time_aware, gate_shape=gate_shape,
+                                    all_positions=True))
     one_pass(windows)
     rng = np.random.default_rng(0)  # unit-scale embeddings, so that logits are far from 0
+    if gate_shape == "position":
+        for attention in one_pass.reader.attentions:
+            for weight in (attention.w_delta, attention.b_delta, attention.w_g_delta, attention.w_g_tau,
+                           attention.b_g):
+                weight.assign(rng.normal(size=weight.shape).astype("float32"))
     for embedding in (one_pass.item_embedding, one_pass.category_embedding):
         embedding.embeddings.assign(rng.normal(size=embedding.embeddings.shape).astype("float32"))
     all_logits = one_pass(windows).numpy()

@@ -82,10 +82,10 @@ def test_time_aware_attention_band_mask_and_propagated_masks():
 
 
 def test_position_gate_option_and_gradients():
-    layer = TimeAwareAttention("position", max_query_len=4, max_key_len=6)
+    layer = TimeAwareAttention("position", max_key_len=6)
     inputs = attention_inputs(lq=3, lk=5)
-    assert layer(inputs).shape == (2, 3, 4) and layer.w_delta.shape == (4, 6)
-    with pytest.raises(ValueError, match="max_query_len"):
+    assert layer(inputs).shape == (2, 3, 4) and layer.w_delta.shape == (6,)
+    with pytest.raises(ValueError, match="max_key_len"):
         TimeAwareAttention("position")
     layer64 = TimeAwareAttention(dtype="float64")
     inputs64 = [t.astype("float64") for t in inputs]
@@ -147,7 +147,7 @@ def test_memory_reader_gradients():
 def test_compute_output_shape_matches_a_call(return_attention):
     output_shape_check(TimeAwareAttention(), attention_inputs(lq=3, lk=5, d=4),
                        return_attention=return_attention)
-    output_shape_check(TimeAwareAttention("position", 4, 6), attention_inputs(lq=3, lk=5),
+    output_shape_check(TimeAwareAttention("position", 6), attention_inputs(lq=3, lk=5),
                        return_attention=return_attention)
     output_shape_check(TimeAwareAttention(time_aware=False), attention_inputs(),
                        return_attention=return_attention)
@@ -173,3 +173,13 @@ def test_compute_output_shape_matches_a_call(return_attention):
 @pytest.mark.parametrize("cls", [TimeAwareAttention, MultiHopMemoryReader])
 def test_registered_for_serialisation(cls):
     assert keras.saving.get_registered_name(cls) == f"seqrec>{cls.__name__}"
+
+
+def test_position_gate_indexes_parameters_by_recency_not_by_slot():
+    """A left-padded row and a causal band over a right-padded window give each key the same recency."""
+    layer = TimeAwareAttention("position", max_key_len=4)
+    left = np.array([[[False, False, True, True, True]]])  # the latest event in the last slot
+    band = np.tril(np.ones((5, 5), bool))[None] & np.array([True, True, True, False, False])[None, None]
+    np.testing.assert_array_equal(layer.recency(left)[0, 0, 2:], [2, 1, 0])
+    np.testing.assert_array_equal(layer.recency(band)[0, 2, :3], [2, 1, 0])  # query 2 reads keys 0-2
+    np.testing.assert_array_equal(layer.recency(np.ones((1, 1, 6), bool))[0, 0], [3, 3, 3, 2, 1, 0])  # capped
