@@ -76,6 +76,26 @@ def test_interacting_attention_depends_on_the_other_side_and_tagm_does_not():
         iarn.IARN(N_USERS, N_ITEMS, backbone="lstm").attention(x)
 
 
+def test_user_gate_is_interacting_attention_fed_the_item_sides_last_and_first_states():
+    """The wiring of Eq. 6: the user side's scores read the user contexts and the item side's summaries
+    (->v_T, <-v_1), in that order; every weight random, so that a mis-wiring shows."""
+    x = batch(seed=3)
+    model = iarn.IARN(N_USERS, N_ITEMS, dim=5, hidden=8, attention_units=4, backbone="iarn")
+    model(x)
+    rng = np.random.default_rng(4)
+    model.set_weights([rng.normal(scale=0.5, size=w.shape).astype(w.dtype) for w in model.get_weights()])
+    encoded, masks = model._encode(x)
+    user = model.user_context(encoded["user"], mask=masks["user"])
+    item = model.item_context(encoded["item"], mask=masks["item"])
+    expected = model.user_gate([user[0], user[1], item[2], item[3]], mask=masks["user"]).numpy()[..., 0]
+    got = np.asarray(model.attention(x)["user"])
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    swapped = model.user_gate([user[0], user[1], item[3], item[2]], mask=masks["user"]).numpy()[..., 0]
+    assert not np.allclose(got, swapped, atol=1e-4)  # the order of the item summaries matters
+    own = model.user_gate([user[0], user[1], user[2], user[3]], mask=masks["user"]).numpy()[..., 0]
+    assert not np.allclose(got, own, atol=1e-4)  # and they are the item side's, not the user's
+
+
 def test_one_training_step_lowers_the_loss():
     keras.utils.set_random_seed(0)
     model = iarn.IARN(N_USERS, N_ITEMS, dim=5, hidden=8, feature_structure="flat", n_features=N_FEATURES)

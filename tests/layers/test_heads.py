@@ -15,9 +15,13 @@ RNG = np.random.default_rng(0)
 def test_prelu_head_and_inner_product(tmp_path):
     head = PReLUProjection(3)
     h = RNG.normal(size=(4, 5)).astype("float32")
+    head(h)
+    head.prelu.alpha.assign(RNG.uniform(0.1, 0.5, size=head.prelu.alpha.shape))  # not 0: the slope shows
+    head.dense.bias.assign(RNG.normal(size=3).astype("float32"))
     out = head(h).numpy()
     z = h @ head.dense.kernel.numpy() + head.dense.bias.numpy()
     alpha = head.prelu.alpha.numpy()
+    assert (z < 0).any() and (z > 0).any()
     np.testing.assert_allclose(out, np.where(z > 0, z, alpha * z), rtol=1e-5)
     u, v = RNG.normal(size=(4, 3)).astype("float32"), RNG.normal(size=(4, 3)).astype("float32")
     np.testing.assert_allclose(InnerProductRating()([u, v]).numpy(), (u * v).sum(1), rtol=1e-5)

@@ -21,6 +21,9 @@ def test_temporal_gate_hand_value(tmp_path):
     gate = TemporalGate(4)
     x, h, gap = (RNG.normal(size=(3, 5)).astype("float32"), RNG.normal(size=(3, 4)).astype("float32"),
                  np.array([0.0, 2.0, 30.0], "float32"))
+    gate([x, h, gap])
+    for bias in (gate.b_delta, gate.b_tau, gate.b_g):  # not their initial zeros, so a mis-wiring shows
+        bias.assign(RNG.normal(size=bias.shape).astype("float32"))
     g = gate([x, h, gap]).numpy()
     w = {v.name: v.numpy() for v in gate.weights}
     delta = np.tanh(np.log(gap[:, None] + 1) * w["w_delta"] + w["b_delta"])

@@ -49,6 +49,9 @@ def test_time_aware_attention_hand_gate_masks_and_reload(tmp_path):
     layer = TimeAwareAttention()
     inputs = attention_inputs()
     mask = np.array([[True, True, False, True, False], [False] * 5])
+    layer(inputs)
+    for name in ("w_delta", "b_delta", "b_tau", "w_g_delta", "w_g_tau", "b_g"):  # not their initial 1 / 0,
+        getattr(layer, name).assign(RNG.normal(size=(1, 1)).astype("float32"))  # so a mis-wiring shows
     out, weights = layer(inputs, mask=mask, return_attention=True)
     q, k, v, tq, tk = inputs
     w = {name: getattr(layer, name).numpy() for name in
