@@ -23,6 +23,10 @@ class TemporalGate(keras.layers.Layer):
     previous event was (temporal feature) with what the step is about (semantic feature). Negative gaps
     count as 0.
 
+    **Initialisation.** The paper gives none. ``W_delta``, ``W_g_delta`` and ``W_g_tau`` start
+    N(0, 0.05) and the biases at 0, so the gate starts near sigmoid(0) = 0.5: a T-GRU begins by halving
+    the state it carries (Eq. 13), not as the plain GRU a gate of 1 would give, and learns from there.
+
     Weights, in creation order: ``w_delta``, ``b_delta``, ``w_tau``, ``b_tau``, ``w_g_delta``,
     ``w_g_tau``, ``b_g``.
 
@@ -115,7 +119,8 @@ class TGRUCell(keras.layers.Layer):
         h_s  = z_s * g_s * h_{s-1} + (1 - z_s) * h'_s                           (13)
 
     with g_s the `TemporalGate` of the step (Eq. 10-12). MTAM's convention: ``z`` weighs the *previous*
-    state. A gate of 1 is the plain GRU of Eq. 9; a gate of 0 drops the past state.
+    state. A gate of 1 is the plain GRU of Eq. 9; a gate of 0 drops the past state. At initialisation the
+    gate is near 0.5 (see `TemporalGate`): the cell starts by halving the carried state.
 
     The per-step input is ``[x_s ; gap_s]``: the features with the time since the previous event
     appended as the last feature (a Keras RNN passes one tensor per step). Use inside

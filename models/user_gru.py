@@ -16,7 +16,12 @@ Readings where the paper is silent:
 
 * **Dropout** acts on the embedded inputs (the paper: "for item and user vectors"), in training only,
   not on the recurrent state or the output (Zaremba et al.'s non-recurrent dropout, the paper's [58],
-  would also drop ``h_t`` before ``o_t``; the paper names only the item and user vectors).
+  would also drop ``h_t`` before ``o_t``; the paper names only the item and user vectors). It is
+  inverted dropout: in training the kept components are scaled by ``1 / keep`` (2 for the user vector),
+  so the rectified cell's thresholds (Eq. 6-7) and the attentional gate (Eq. 8) read a user vector twice
+  as large, or zero, in training as at inference, where it passes unscaled. The paper does not say where
+  its dropout sits; we keep it on the embedding, as its text says, and note the difference in scale
+  that the two cells' user-dependent comparisons then see.
 * **The L2 penalty "on user side"**, weight 0.01, is put on the user embeddings the batch reads: 0.01
   times the batch mean of ``||E_v v||^2``, on the per-example scale of the cross-entropy it is added to.
   Keras' matrix-wide L2 would sum over every user (71,567 x 1000 weights on MovieLens 10M: about 2,400

@@ -106,3 +106,11 @@ def test_compute_output_shape_matches_a_call():
 @pytest.mark.parametrize("cls", [TemporalGate, TGRUCell])
 def test_registered_for_serialisation(cls):
     assert keras.saving.get_registered_name(cls) == f"seqrec>{cls.__name__}"
+
+
+def test_the_gate_starts_near_one_half():
+    """What the docstrings state: at initialisation the gate is about 0.5 (the carried state halved)."""
+    gate = TemporalGate(16)
+    x, h = RNG.normal(size=(64, 8)).astype("float32"), RNG.normal(size=(64, 16)).astype("float32")
+    g = gate([x, h, RNG.uniform(0, 100, 64).astype("float32")]).numpy()
+    assert abs(g.mean() - 0.5) < 0.02 and g.std() < 0.05
