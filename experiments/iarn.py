@@ -7,10 +7,12 @@ of training ratings validate. RMSE (rating models only, as in the paper) over ev
 predictions clipped to the rating scale; AUC per user of the user's test items against every item the
 user never rated (`seqrec.evaluation.tasks.RatingTask`).
 
-IARN's histories hold every event strictly before the predicted rating's time, whatever its part
-(`seqrec.training.IARNMethod`): a test rating also sees the user's and the item's earlier test-period
-events, which items were rated, never the ratings' values (unless ``rating_inputs``). Rankings for AUC
-read the histories as they stood at the user's first test rating.
+Equal information: every method of the table sees the training period only. The factor models are
+fitted on the training ratings; IARN's user and item histories at validation and test time hold training
+events only (`seqrec.training.IARNMethod`'s ``history="batch"``), so a test prediction reads no
+test-period behaviour or rating. Users and items of the split without a training event keep, in every
+model, the parameters they were initialised with (no training event updates them), and IARN reads an
+empty history for them; the notes count the test ratings concerned.
 
     from seqrec.experiments import iarn
     iarn.table2(profile="small").write("paper_tables")
@@ -418,10 +420,11 @@ def figure5(**options) -> FigureOutput:
 def attention_rows(prepared: Prepared, method: IARNMethod, seed: int,
                    manifest) -> tuple[pd.DataFrame, np.ndarray]:
     """The attention scores of a seeded sample of test ratings whose user and item both have at least
-    ``MIN_HISTORY`` earlier ratings, one row per history step, and the chosen test ratings."""
+    ``MIN_HISTORY`` earlier ratings among the events the method reads, one row per history step, and the
+    chosen test ratings."""
     data, items = prepared.data, prepared.interactions.items
     test = data.pairs("test")
-    by_user, by_item = data.history_tables()
+    by_user, by_item = method.tables  # what the method reads: the training events
     enough = ((by_user.count_before(test["user"], test["time"]) - by_user.offsets[test["user"]]
                >= MIN_HISTORY) &
               (by_item.count_before(test["item"], test["time"]) - by_item.offsets[test["item"]]

@@ -14,6 +14,7 @@ from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
 
 PREDICT_BATCH = 4096  # pairs per compiled prediction step
+HISTORIES = {"batch": ("train",), "online": ("train", "valid", "test")}  # the parts a history may hold
 
 
 class IARNMethod:
@@ -21,16 +22,25 @@ class IARNMethod:
     50, gradients clipped to [-10, 10]; early stopping restores the epoch with the lowest validation MSE
     (Keras' ``val_loss`` on the validation ratings).
 
-    Histories hold every event strictly before the predicted rating's time, of any part
-    (`rating_pairs_dataset`): a training rating sees only earlier training events (the time split puts
-    every training event before every validation and test event); a test rating also sees the user's and
-    the item's earlier test-period events.
+    **What a prediction may read.** Histories hold events strictly before the predicted rating's time
+    (`rating_pairs_dataset`), of the parts ``history`` names:
+
+    * ``"batch"`` (the default; the paper's time split as a batch evaluation): training events only, so
+      that IARN sees what every other method of the table sees, the training period. A validation or
+      test rating's user and item histories (and, with ``rating_inputs``, their ratings) are training
+      events; a user or an item without training events has an empty history.
+    * ``"online"``: every earlier event of any part (test-period behaviours revealed in time order), for
+      a separately named protocol whose other methods get the same information.
+
+    A training rating sees only earlier training events either way (the time split puts every training
+    event before every validation and test event).
 
     Args:
       variant: a name of `seqrec.models.iarn.VARIANTS`.
       max_history: histories truncated to their latest events (``None``: the longest history).
       learning_rate: 1e-3 by default, the authors' code's (2e-3 scaled by 32 / hidden units).
       rating_inputs: feed the ratings of earlier events too (our option, see `seqrec.models.iarn`).
+      history: ``"batch"`` (training events only) or ``"online"`` (every earlier event), see above.
       name: the method's name in tables (default: the variant's).
     """
 
@@ -39,14 +49,16 @@ class IARNMethod:
     def __init__(self, variant: str = "IARN", dim: int = 25, hidden: int = 64, max_history: int | None = 50,
                  batch_size: int = 50, epochs: int = 10, learning_rate: float = 1e-3, l2: float = 0.0,
                  dropout: float = 0.25, patience: int = 2, rating_inputs: bool = False,
-                 jit_compile: bool = True, name: str | None = None):
+                 history: str = "batch", jit_compile: bool = True, name: str | None = None):
+        if history not in HISTORIES:
+            raise ValueError(f"history must be one of {tuple(HISTORIES)}, got {history!r}")
         self.name = name or variant
         self.variant = variant
         self.hyperparameters = {"variant": variant, "dim": dim, "hidden": hidden, "max_history": max_history,
                                 "batch_size": batch_size, "epochs": epochs,
                                 "learning_rate": learning_rate, "l2": l2, "dropout": dropout,
                                 "patience": patience, "optimizer": "RMSprop", "clipvalue": 10.0,
-                                "rating_inputs": rating_inputs}
+                                "rating_inputs": rating_inputs, "history": history}
         self.jit_compile = jit_compile
 
     def _features(self, x):
@@ -61,7 +73,7 @@ class IARNMethod:
         self.features = data.item_features()
         if self.features is not None:
             self.feature_matrix = tf.constant(self.features.matrix)
-        self.tables = data.history_tables()
+        self.tables = data.history_tables(HISTORIES[hp["history"]])
         cap = hp["max_history"]
         self.lengths = tuple(max(1, min(cap or n, n)) for n in
                              (int(np.diff(t.offsets).max()) for t in self.tables))

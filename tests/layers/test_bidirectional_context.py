@@ -19,13 +19,13 @@ def test_bidirectional_context_matches_a_hand_recurrence():
     h = np.zeros(3)
     for t in range(4):
         h = relu(x[0, t] @ fw.kernel.numpy() + h @ fw.recurrent_kernel.numpy() + fw.bias.numpy())
-        np.testing.assert_allclose(forward[0, t], h, rtol=1e-5)
-    np.testing.assert_allclose(last[0], h, rtol=1e-5)
+        np.testing.assert_allclose(forward[0, t], h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(last[0], h, rtol=1e-5, atol=1e-6)
     h = np.zeros(3)
     for t in reversed(range(4)):
         h = relu(x[0, t] @ bw.kernel.numpy() + h @ bw.recurrent_kernel.numpy() + bw.bias.numpy())
-        np.testing.assert_allclose(backward[0, t], h, rtol=1e-5)
-    np.testing.assert_allclose(first[0], h, rtol=1e-5)
+        np.testing.assert_allclose(backward[0, t], h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(first[0], h, rtol=1e-5, atol=1e-6)
 
 
 def test_bidirectional_context_ignores_padding(tmp_path):
@@ -35,10 +35,10 @@ def test_bidirectional_context_ignores_padding(tmp_path):
     mask = np.array([[False, False, True, True, True]])
     a = [t.numpy() for t in layer(x)]
     b = [t.numpy() for t in layer(padded, mask=mask)]
-    np.testing.assert_allclose(a[2], b[2], rtol=1e-5)  # ->h_T
-    np.testing.assert_allclose(a[3], b[3], rtol=1e-5)  # <-h_1
-    np.testing.assert_allclose(a[0], b[0][:, 2:], rtol=1e-5)
-    np.testing.assert_allclose(a[1], b[1][:, 2:], rtol=1e-5)
+    np.testing.assert_allclose(a[2], b[2], rtol=1e-5, atol=1e-6)  # ->h_T
+    np.testing.assert_allclose(a[3], b[3], rtol=1e-5, atol=1e-6)  # <-h_1
+    np.testing.assert_allclose(a[0], b[0][:, 2:], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(a[1], b[1][:, 2:], rtol=1e-5, atol=1e-6)
     roundtrip(BidirectionalContext(4), x, tmp_path)
 
 

@@ -17,8 +17,8 @@ def test_flat_encoder_sums_feature_maps_and_handles_featureless_items(tmp_path):
     features = np.array([[0, 1, 0, 1], [0, 0, 0, 0]], "float32")  # item 2 has no feature
     out = layer([x, features]).numpy()
     M = layer.matrices.numpy()
-    np.testing.assert_allclose(out[0], x[0] @ (M[1] + M[3]), rtol=1e-5)
-    np.testing.assert_allclose(out[1], x[1] @ M[0], rtol=1e-5)
+    np.testing.assert_allclose(out[0], x[0] @ (M[1] + M[3]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out[1], x[1] @ M[0], rtol=1e-5, atol=1e-6)
     roundtrip(FlatFeatureEncoder(4), [x, features], tmp_path)
 
 
@@ -39,7 +39,7 @@ def test_hierarchical_encoder_applies_root_first_then_leaf(tmp_path):
     path = np.array([[1, 3, 4], [2, 0, 0]], "int32")  # root -> leaf; item 2 has a one-level path
     out = layer([x, path]).numpy()
     np.testing.assert_allclose(out[0], x[0] @ M[1] @ M[3] @ M[4], rtol=1e-4)
-    np.testing.assert_allclose(out[1], x[1] @ M[2], rtol=1e-5)
+    np.testing.assert_allclose(out[1], x[1] @ M[2], rtol=1e-5, atol=1e-6)
     reversed_path = np.array([[4, 3, 1], [2, 0, 0]], "int32")
     assert not np.allclose(layer([x, reversed_path]).numpy()[0], out[0])
     # at initialisation the maps are close to the identity, so deep paths keep the scale of x

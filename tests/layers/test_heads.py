@@ -22,9 +22,9 @@ def test_prelu_head_and_inner_product(tmp_path):
     z = h @ head.dense.kernel.numpy() + head.dense.bias.numpy()
     alpha = head.prelu.alpha.numpy()
     assert (z < 0).any() and (z > 0).any()
-    np.testing.assert_allclose(out, np.where(z > 0, z, alpha * z), rtol=1e-5)
+    np.testing.assert_allclose(out, np.where(z > 0, z, alpha * z), rtol=1e-5, atol=1e-6)
     u, v = RNG.normal(size=(4, 3)).astype("float32"), RNG.normal(size=(4, 3)).astype("float32")
-    np.testing.assert_allclose(InnerProductRating()([u, v]).numpy(), (u * v).sum(1), rtol=1e-5)
+    np.testing.assert_allclose(InnerProductRating()([u, v]).numpy(), (u * v).sum(1), rtol=1e-5, atol=1e-6)
     roundtrip(PReLUProjection(3), h, tmp_path)
 
 

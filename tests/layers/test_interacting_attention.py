@@ -20,7 +20,7 @@ def test_interacting_attention_hand_value_mask_and_dependence_on_the_other_side(
     scores = layer(inputs, mask=mask).numpy()
     L, b, M = layer.fusion.kernel.numpy(), layer.fusion.bias.numpy(), layer.score.kernel.numpy()
     ctx = np.concatenate([fwd[0, 1], bwd[0, 1], last[0], first[0]])
-    np.testing.assert_allclose(scores[0, 1, 0], sigmoid(np.tanh(ctx @ L + b) @ M)[0], rtol=1e-5)
+    np.testing.assert_allclose(scores[0, 1, 0], sigmoid(np.tanh(ctx @ L + b) @ M)[0], rtol=1e-5, atol=1e-6)
     assert scores[1, 0, 0] == 0 and ((scores > 0) & (scores < 1))[mask].all()
     other = [inputs[0], inputs[1], inputs[2] + 1.0, inputs[3]]
     assert not np.allclose(layer(other).numpy(), layer(inputs).numpy())
@@ -33,7 +33,7 @@ def test_temporal_gate_reads_only_its_own_side(tmp_path):
     scores = layer([fwd, bwd]).numpy()
     L, b, M = layer.fusion.kernel.numpy(), layer.fusion.bias.numpy(), layer.score.kernel.numpy()
     ctx = np.concatenate([fwd, bwd], -1)
-    np.testing.assert_allclose(scores, sigmoid(np.tanh(ctx @ L + b) @ M), rtol=1e-5)
+    np.testing.assert_allclose(scores, sigmoid(np.tanh(ctx @ L + b) @ M), rtol=1e-5, atol=1e-6)
     roundtrip(TemporalAttentionGate(5), [fwd, bwd], tmp_path)
 
 

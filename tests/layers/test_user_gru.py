@@ -101,7 +101,7 @@ def test_attentional_cell_can_return_its_gate():
     np.testing.assert_allclose(out[..., :3], plain(x).numpy(), rtol=1e-6)  # the state part is unchanged
     cell, previous = rnn.cell, out[:, 0, :3]
     xi = attention_by_hand(cell, previous, x[:, 1, :4], x[:, 1, 4:])
-    np.testing.assert_allclose(out[:, 1, 3:], xi, rtol=1e-5)
+    np.testing.assert_allclose(out[:, 1, 3:], xi, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize(("cls", "item_dim", "kwargs", "output_size"), [
