@@ -173,9 +173,10 @@ def auc(counts: dict[str, np.ndarray], ties: str = "average") -> np.ndarray:
     guards the top-K metrics against constant scorers, would give a constant scorer AUC 0.
 
     With the row's excluded items as "items the user interacted with", this is IARN's per-user AUC of
-    held-out items against every item the user never interacted with."""
-    valid = counts["valid"]
+    held-out items against every item the user never interacted with. A row without any ranked
+    non-target item has no pair to order: its AUC is NaN (scikit-learn refuses such a row)."""
     negatives = counts["negatives"][:, None].astype(float)
+    valid = counts["valid"] & (negatives > 0)  # without a ranked non-target AUC is undefined (NaN)
     wins = negatives - counts["greater"] - _tie_weight(ties) * counts["equal"]
     per_target = np.where(valid, wins / np.maximum(negatives, 1), 0.0)
     n = valid.sum(1)

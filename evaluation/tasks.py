@@ -208,6 +208,15 @@ class RatingResult:
             out["MAE"] = stats.standard_error(self.errors["user"], np.abs(error))
         return out
 
+    def of_users(self, users) -> "RatingResult":
+        """The result restricted to ``users`` (e.g. the users with training ratings)."""
+        rows = self.auc.rows
+        auc = dataclasses.replace(self.auc, rows=rows[rows["user"].isin(users)].reset_index(drop=True))
+        errors = self.errors
+        if errors is not None:
+            errors = errors[errors["user"].isin(users)].reset_index(drop=True)
+        return RatingResult(errors, auc, self.clip)
+
     def per_user(self) -> pd.DataFrame:
         """Per user: AUC and, for rating models, the squared and absolute errors averaged over the
         user's ratings (the unit of paired t-tests)."""
@@ -235,6 +244,13 @@ class RatingTask:
       ``auc_users`` only a seeded sample of the part's users is ranked (the authors' code samples
       500 or 1,000); the sample is the same for every method. A user's items are scored at the time of
       the user's first event of the part.
+    * Items without a training rating (``known_items_only``, the default) are left out for every method
+      alike: their validation and test ratings are not scored, and they are neither a user's AUC target
+      nor a candidate; a user left without a target is not ranked. No method has learned anything about
+      such an item from ratings (its parameters are where they were initialised; HieVH could place it by
+      its category path, IARN read its features, but the others could not), so all are scored on the
+      same ratings; `cold_items` counts what is left out. Users without a training rating stay: each
+      method predicts them from what it learned of everyone else.
     """
 
     clip: tuple[float, float] | None = None
@@ -242,27 +258,47 @@ class RatingTask:
     seed: int = 0
     batch_users: int = 32
     ranking: bool = True
+    known_items_only: bool = True
 
     def describe(self) -> str:
         users = "all test users" if self.auc_users is None else f"{self.auc_users} sampled test users"
         clip = f", predictions clipped to {list(self.clip)}" if self.clip else ""
+        known = (" (items without a training rating left out for every method)" if self.known_items_only
+                 else "")
         return (f"RMSE/MAE over every test rating{clip}; AUC per user over the user's test items "
                 f"against every item the user never rated (full catalogue, a tie counting one half), "
-                f"{users}")
+                f"{users}{known}")
+
+    def known_items(self, data: SequenceData) -> np.ndarray:
+        """bool [n_items]: the items that may be scored (every real item unless ``known_items_only``,
+        then those with a training rating)."""
+        if not self.known_items_only:
+            return np.arange(data.items.size) > 0
+        known = np.zeros(data.items.size, bool)
+        known[data.pairs("train")["item"]] = True
+        return known
+
+    def cold_items(self, data: SequenceData, part: str) -> tuple[int, int]:
+        """``(ratings, items)`` of ``part`` whose item has no training rating: left out of the evaluation
+        when ``known_items_only``."""
+        items = data.pairs(part)["item"]
+        cold = ~self.known_items(data)[items] if self.known_items_only else np.zeros(len(items), bool)
+        return int(cold.sum()), len(np.unique(items[cold]))
 
     def auc_targets(self, data: SequenceData, part: str) -> tuple[np.ndarray, ...]:
         """``(users, times, targets [U, T], rated [U, R])``: the evaluated users, the time of each one's
         first event of the part, their distinct items of the part (0-padded) and the items they rated
         in the other parts (0-padded)."""
-        t = data.by_user
-        users = np.unique(t.group_of(np.flatnonzero(data.parts == PARTS.index(part))))
+        t, known = data.by_user, self.known_items(data)
+        scored = (data.parts == PARTS.index(part)) & known[t.values]
+        users = np.unique(t.group_of(np.flatnonzero(scored)))
         if self.auc_users is not None and len(users) > self.auc_users:
             users = np.sort(np.random.default_rng(self.seed).choice(users, self.auc_users, replace=False))
         targets, rated, times = [], [], []
         for user in users:
             span = slice(t.offsets[user], t.offsets[user + 1])
             in_part = data.parts[span] == PARTS.index(part)
-            targets.append(np.unique(t.values[span][in_part]))
+            targets.append(np.unique(t.values[span][in_part & scored[span]]))
             rated.append(np.setdiff1d(t.values[span][~in_part], targets[-1]))
             times.append(t.times[span][in_part].min())
         return users, np.asarray(times, np.int64), _pad(targets), _pad(rated)
@@ -281,9 +317,10 @@ class RatingTask:
         """Score ``method`` on ``part``; ``ranking=False`` (default: the task's ``ranking``) skips the
         AUC, e.g. to select a rating model on validation RMSE or for figures of RMSE only."""
         ranking = self.ranking if ranking is None else ranking
-        errors = None
+        errors, known = None, self.known_items(data)
         if method.predicts_ratings:
             pairs = data.pairs(part)
+            pairs = {k: v[known[pairs["item"]]] for k, v in pairs.items()}
             prediction = method.predict(pairs["user"], pairs["item"], pairs["time"])
             errors = pd.DataFrame({"user": pairs["user"], "item": pairs["item"],
                                    "rating": pairs["rating"], "prediction": prediction})
@@ -296,7 +333,7 @@ class RatingTask:
                 scores = method.score_all(users[chunk], times[chunk])
                 yield {"scores": tf.convert_to_tensor(scores, tf.float32),
                        "targets": targets[chunk], "user": users[chunk],
-                       "exclude": items_mask(rated[chunk], data.items.size)}
+                       "exclude": items_mask(rated[chunk], data.items.size) | ~known}
 
         auc = (evaluate_ranking(batches(), ks=(), with_auc=True, protocol=self.describe())
                if len(users) else RankingResult(pd.DataFrame({"user": [], "auc": []})))

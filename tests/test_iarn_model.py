@@ -125,18 +125,21 @@ def test_histories_hold_only_events_before_the_rating(prepared):
             checked += 1
     assert checked > 100
     assert "item_features" in next(iter(ds))[0]
-    # a test rating's histories: every event of any part strictly before its time, nothing later
+    # a test rating's histories: the training events (batch, the default) or every event of any part
+    # (online) strictly before its time, nothing later
     test = data.pairs("test")
-    every = {part: data.pairs(part) for part in ("train", "valid", "test")}
-    ds = method.dataset(test, label="rating")
-    x, _ = next(iter(ds))
-    for k in range(len(x["user"])):
-        u, t = test["user"][k], test["time"][k]
-        before = np.concatenate([e["item"][(e["user"] == u) & (e["time"] < t)] for e in every.values()])
-        kept = x["user_items"][k].numpy()[x["user_mask"][k].numpy()]
-        assert sorted(kept) == sorted(before[np.argsort(np.concatenate(
-            [e["time"][(e["user"] == u) & (e["time"] < t)] for e in every.values()]), kind="stable")][-6:])
-        assert (x["user_ages"][k].numpy()[x["user_mask"][k].numpy()] > 0).all()
+    online = IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6, history="online")
+    fit(online, prepared.data, prepared.task)
+    for fitted, parts in ((method, ("train",)), (online, ("train", "valid", "test"))):
+        every = [data.pairs(part) for part in parts]
+        x, _ = next(iter(fitted.dataset(test, label="rating")))
+        for k in range(len(x["user"])):
+            u, t = test["user"][k], test["time"][k]
+            before = np.concatenate([e["item"][(e["user"] == u) & (e["time"] < t)] for e in every])
+            times = np.concatenate([e["time"][(e["user"] == u) & (e["time"] < t)] for e in every])
+            kept = x["user_items"][k].numpy()[x["user_mask"][k].numpy()]
+            assert sorted(kept) == sorted(before[np.argsort(times, kind="stable")][-6:])
+            assert (x["user_ages"][k].numpy()[x["user_mask"][k].numpy()] > 0).all()
 
 
 def test_score_all_matches_predict(prepared):
