@@ -208,6 +208,27 @@ class Results:
         column = metric if metric in ours else metric.lower()
         return gain, stats.paired_ttest(ours[column], theirs[column])
 
+    def verdict(self, dataset: str, claim: str, first: str, second: str, metric: str, lower: bool = False,
+                alpha: float = 0.05) -> str:
+        """One line on a paper's claim that ``first`` beats ``second`` on ``metric`` of ``dataset``:
+        *reproduced* when our paired t-test over users (two-sided) finds the difference in the claimed
+        direction at level ``alpha``, *not reproduced* when it finds it in the other direction, *cannot
+        tell* when it finds neither (or a method did not run). RMSE is tested on per-user squared
+        errors."""
+        runs = self.runs.get(dataset, {})
+        if first not in runs or second not in runs:
+            missing = [m for m in (first, second) if m not in runs]
+            return f"{dataset}: {claim}: cannot tell ({', '.join(missing)} not run)"
+        ours, theirs = self.per_user(dataset, first), self.per_user(dataset, second)
+        column = {"RMSE": "SE", "MAE": "AE"}.get(metric, metric if metric in ours else metric.lower())
+        test = stats.paired_ttest(ours[column], theirs[column])
+        better = test.mean_difference < 0 if lower else test.mean_difference > 0
+        word = ("cannot tell" if not test.p_value < alpha else "reproduced" if better else "not reproduced")
+        return (f"{dataset}: {claim}: {word} ({first} {self.mean(dataset, first, metric):.4f} vs {second} "
+                f"{self.mean(dataset, second, metric):.4f} {metric}; "
+                + test.describe(first, second, "per-user " + {"SE": "squared error", "AE": "absolute error"}
+                                .get(column, column)) + ")")
+
     def skipped_notes(self) -> list[str]:
         """A manifest note for every dataset or method that did not run."""
         return [f"{dataset}{'' if method is None else ' / ' + method}: {why}"
@@ -374,13 +395,13 @@ def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()
 
 
 def paper_table(stem: str, title: str, manifest: Manifest, ours: dict, results: Results,
-                extra: Iterable[tuple[str, str, str]] = ()) -> tables.TableOutput:
+                extra: Iterable[tuple[str, str, str]] = (), errors: dict | None = None) -> tables.TableOutput:
     """Close the manifest and set ``ours`` (``{(dataset, method, metric): value}``) beside the paper's
     numbers of ``stem`` (`seqrec.reference`), each method's number with its standard error
-    (`Results.errors`); every cell without our number says why (`Results.status`); ``extra`` cells are
-    ours alone."""
+    (`Results.errors`, or ``errors`` for cells of our own); every cell without our number says why
+    (`Results.status`); ``extra`` cells are ours alone."""
     manifest.finish()
     metrics = {key[2] for key in ours}
     cells = tables.build_cells(tables.load_reference(reference.table_path(stem)), ours, results.status, extra,
-                               results.errors(metrics))
+                               results.errors(metrics) | (errors or {}))
     return tables.TableOutput(stem, title, cells, manifest)

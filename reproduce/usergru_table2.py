@@ -1,5 +1,5 @@
 """UserGRU Table 2: MRR@20 and Recall@20 of the baselines, the standard GRU and the three user-based GRUs,
-the paper's numbers beside ours, with each user-based GRU's paired t-test against the standard GRU
+the paper's numbers beside ours, with a verdict on each claim of the paper (paired t-tests over users)
 (Donkers, Loepp and Ziegler, 2017, section 4.2).
 
     python reproduce/usergru_table2.py                       # small profile, every dataset present

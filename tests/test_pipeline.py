@@ -19,6 +19,7 @@ from seqrec.experiments.pipeline import (
     MethodSpec,
     PaperDataset,
     Prepared,
+    Results,
     Run,
     RunOptions,
     convergence_note,
@@ -248,3 +249,35 @@ def test_convergence_note_lists_methods_still_improving_at_their_cap():
 def test_every_dataset_gets_a_convergence_note(experiment):
     _, manifest, _ = experiment
     assert any(n.startswith("ML: ") and "epoch cap" in n for n in manifest.notes)
+
+
+class Fixed:
+    """A test result whose per-user metric is given."""
+
+    def __init__(self, values):
+        self.values = pd.Series(values, index=np.arange(len(values)))
+
+    def mean(self):
+        return {"hr@10": float(self.values.mean())}
+
+    def per_user(self):
+        return pd.DataFrame({"hr@10": self.values})
+
+
+def test_verdicts_follow_the_direction_and_level_of_the_paired_test():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(size=200)
+    results = Results(runs={"D": {name: Run(None, Fixed(base + shift + rng.normal(0, 0.01, 200)), {}, 0.0)
+                                  for name, shift in (("same", 0.0), ("better", 0.05), ("worse", -0.05))}})
+    results.runs["D"]["base"] = Run(None, Fixed(base), {}, 0.0)
+
+    def word(first, alpha=0.05):
+        line = results.verdict("D", "claim", first, "base", "HR@10", alpha=alpha)
+        return line.split(": ")[2].split(" (")[0]
+
+    assert (word("better"), word("worse"), word("same")) == ("reproduced", "not reproduced", "cannot tell")
+    assert word("better", alpha=1e-300) == "cannot tell"
+    lower = results.verdict("D", "claim", "worse", "base", "HR@10", lower=True)
+    assert lower.startswith("D: claim: reproduced (worse ") and "smaller than" in lower
+    absent = results.verdict("D", "claim", "absent", "base", "HR@10")
+    assert absent == "D: claim: cannot tell (absent not run)"
