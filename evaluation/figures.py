@@ -66,7 +66,18 @@ def write_figure(figure, rows: pd.DataFrame, stem: str, out_dir: str | Path, man
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
     figure.savefig(png, dpi=120)
-    m = manifest.to_dict()
+    md.write_text(render_figure_markdown(rows, stem, manifest.to_dict(), title, caption), encoding="utf-8")
+    js.write_text(json.dumps({"title": title, "caption": caption, "manifest": manifest.to_dict(),
+                              "rows": rows.to_dict(orient="records")}, indent=1, default=str) + "\n",
+                  encoding="utf-8")
+    return png, md, js
+
+
+def render_figure_markdown(rows: pd.DataFrame, stem: str, manifest: dict, title: str,
+                           caption: str = "") -> str:
+    """The markdown beside a figure's PNG: title, caption, run manifest (``Manifest.to_dict()``) and the
+    plotted numbers."""
+    m = manifest
     lines = [f"# {title}", "", f"![{stem}]({stem}.png)", ""]
     if caption:
         lines += [caption, ""]
@@ -81,7 +92,4 @@ def write_figure(figure, rows: pd.DataFrame, stem: str, out_dir: str | Path, man
               f"- versions: {', '.join(f'{k} {v}' for k, v in m['versions'].items())}"]
     lines += [f"- note: {n}" for n in m["notes"]]
     lines += ["", "## Numbers", "", *markdown_rows(rows)]
-    md.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    js.write_text(json.dumps({"title": title, "manifest": m, "rows": rows.to_dict(orient="records")},
-                             indent=1, default=str) + "\n", encoding="utf-8")
-    return png, md, js
+    return "\n".join(lines) + "\n"

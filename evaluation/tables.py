@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .figures import render_figure_markdown
 from .manifest import Manifest
 
 STATUSES = ("ok", "dataset not present", "not run in this profile", "not applicable: ", "failed: ")
@@ -175,3 +176,15 @@ def write_table(cells: list[Cell], stem: str, out_dir: str | Path, manifest: Man
                "cells": [dataclasses.asdict(c) for c in cells]}
     js.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
     return md, js
+
+
+def render_saved(path: str | Path) -> str:
+    """The markdown the current writers make of a saved table or figure (its ``.json``): compared with
+    the saved ``.md`` it tells whether that was written by another version of the writer."""
+    path = Path(path)
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    if "cells" in payload:
+        manifest = Manifest(**payload["manifest"])
+        return render_markdown([Cell(**c) for c in payload["cells"]], manifest, payload["title"])
+    return render_figure_markdown(pd.DataFrame.from_records(payload["rows"]), path.stem, payload["manifest"],
+                                  payload["title"], payload.get("caption", ""))
