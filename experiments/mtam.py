@@ -333,6 +333,13 @@ def figure3_4(**options) -> FigureOutput:
     methods = [m for m in table2_methods(profile) if m.name in FIGURE_MODELS]
     results, manifest = _run("figure3_4", options, methods, ks=FIGURE_KS, papers=papers)
     manifest.notes += ([note] if note else []) + results.skipped_notes()
+    for label in results.runs:
+        for k in FIGURE_KS:
+            for metric in (f"HR@{k}", f"NDCG@{k}"):
+                best = results.best(label, metric, exclude=("MTAM",))
+                if best:
+                    manifest.notes.append(results.verdict(label, f"MTAM beats every other model on {metric} "
+                                                          f"(best: {best})", "MTAM", best, metric))
     manifest.finish()
     rows = pd.DataFrame([{"dataset": label, "method": method, "K": k,
                           "HR": results.mean(label, method, f"HR@{k}"),
@@ -363,6 +370,11 @@ def figure5(hops: tuple[int, ...] = HOPS, **options) -> FigureOutput:
     methods = [MethodSpec(f"{k} hops", lambda k=k: mtam(f"{k} hops", profile, hops=k)) for k in hops]
     results, manifest = _run("figure5", options, methods)
     manifest.notes += results.skipped_notes()
+    for label in results.runs:
+        for more in (1, profile.hops):
+            for metric in METRICS:
+                manifest.notes.append(results.verdict(label, f"{more} hops beat 0 hops (T-GRU) on {metric}",
+                                                      f"{more} hops", "0 hops", metric))
     manifest.finish()
     rows = pd.DataFrame([{"dataset": label, "hops": int(method.split()[0]),
                           "HR@10": results.mean(label, method, "HR@10"),
