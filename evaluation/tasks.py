@@ -249,8 +249,9 @@ class RatingTask:
       nor a candidate; a user left without a target is not ranked. No method has learned anything about
       such an item from ratings (its parameters are where they were initialised; HieVH could place it by
       its category path, IARN read its features, but the others could not), so all are scored on the
-      same ratings; `cold_items` counts what is left out. Users without a training rating stay: each
-      method predicts them from what it learned of everyone else.
+      same ratings; `cold_items` counts what is left out. Users without a training rating stay (most
+      of IARN's test users on a time split): no method has trained parameters of its own for them, so
+      each predicts them from what it learned of the items (biases, item histories).
     """
 
     clip: tuple[float, float] | None = None
