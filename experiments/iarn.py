@@ -10,9 +10,10 @@ user never rated (`seqrec.evaluation.tasks.RatingTask`).
 Equal information: every method of the table sees the training period only. The factor models are
 fitted on the training ratings; IARN's user and item histories at validation and test time hold training
 events only (`seqrec.training.IARNMethod`'s ``history="batch"``), so a test prediction reads no
-test-period behaviour or rating. Users and items of the split without a training event keep, in every
-model, the parameters they were initialised with (no training event updates them), and IARN reads an
-empty history for them; the notes count the test ratings concerned.
+test-period behaviour or rating. Ratings of items without a training rating are left out for every
+method (`RatingTask`; the notes count them). Users without a training rating stay: no model has trained
+parameters of their own for them and IARN reads an empty user history; the "warm users" rows repeat
+every number over the users with training ratings.
 
     from seqrec.experiments import iarn
     iarn.table2(profile="small").write("paper_tables")
