@@ -266,6 +266,8 @@ class RatingTask:
         clip = f", predictions clipped to {list(self.clip)}" if self.clip else ""
         known = (" (items without a training rating left out for every method)" if self.known_items_only
                  else "")
+        if not self.ranking:
+            return f"RMSE/MAE over every test rating{clip}, no ranking{known}"
         return (f"RMSE/MAE over every test rating{clip}; AUC per user over the user's test items "
                 f"against every item the user never rated (full catalogue, a tie counting one half), "
                 f"{users}{known}")
