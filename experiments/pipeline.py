@@ -225,7 +225,7 @@ class Results:
         better = test.mean_difference < 0 if lower else test.mean_difference > 0
         word = ("cannot tell" if not test.p_value < alpha else "reproduced" if better else "not reproduced")
         return (f"{dataset}: {claim}: {word} ({first} {self.mean(dataset, first, metric):.4f} vs {second} "
-                f"{self.mean(dataset, second, metric):.4f} {metric}; "
+                f"{self.mean(dataset, second, metric):.4f} {metric} in the table; "
                 + test.describe(first, second, "per-user " + {"SE": "squared error", "AE": "absolute error"}
                                 .get(column, column)) + ")")
 
