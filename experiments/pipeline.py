@@ -204,9 +204,14 @@ class Results:
         column is ``metric`` as the evaluator names it."""
         ours_mean, base_mean = self.mean(dataset, method, metric), self.mean(dataset, base, metric)
         gain = stats.relative_improvement(ours_mean, base_mean, lower_is_better=lower)
-        ours, theirs = self.per_user(dataset, method), self.per_user(dataset, base)
-        column = metric if metric in ours else metric.lower()
-        return gain, stats.paired_ttest(ours[column], theirs[column])
+        return gain, self.paired_test(dataset, method, base, metric)[0]
+
+    def paired_test(self, dataset: str, first: str, second: str, metric: str) -> tuple[stats.TTest, str]:
+        """The paired t-test over users of two runs on ``metric`` and the per-user column it read (the
+        evaluator's name; RMSE and MAE are tested on per-user squared and absolute errors)."""
+        ours, theirs = self.per_user(dataset, first), self.per_user(dataset, second)
+        column = {"RMSE": "SE", "MAE": "AE"}.get(metric, metric if metric in ours else metric.lower())
+        return stats.paired_ttest(ours[column], theirs[column]), column
 
     def verdict(self, dataset: str, claim: str, first: str, second: str, metric: str, lower: bool = False,
                 alpha: float = 0.05) -> str:
@@ -219,9 +224,7 @@ class Results:
         if first not in runs or second not in runs:
             missing = [m for m in (first, second) if m not in runs]
             return f"{dataset}: {claim}: cannot tell ({', '.join(missing)} not run)"
-        ours, theirs = self.per_user(dataset, first), self.per_user(dataset, second)
-        column = {"RMSE": "SE", "MAE": "AE"}.get(metric, metric if metric in ours else metric.lower())
-        test = stats.paired_ttest(ours[column], theirs[column])
+        test, column = self.paired_test(dataset, first, second, metric)
         better = test.mean_difference < 0 if lower else test.mean_difference > 0
         word = ("cannot tell" if not test.p_value < alpha else "reproduced" if better else "not reproduced")
         return (f"{dataset}: {claim}: {word} ({first} {self.mean(dataset, first, metric):.4f} vs {second} "
