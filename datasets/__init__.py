@@ -4,7 +4,7 @@ Load a registered dataset with `load` (``python -m seqrec.datasets`` lists them)
 `load_log`.
 """
 
-from .errors import DataError, DatasetNotFoundError, ProtocolError
+from .errors import DataError, DatasetNotFoundError, ProtocolError, SmallDataWarning
 from .interactions import Interactions
 from .own_log import LogFormat, load_log
 from .registry import REGISTRY, first_loadable, get, load, status
@@ -16,6 +16,7 @@ __all__ = [
     "Interactions",
     "LogFormat",
     "ProtocolError",
+    "SmallDataWarning",
     "first_loadable",
     "get",
     "load",

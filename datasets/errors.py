@@ -14,3 +14,7 @@ class DatasetNotFoundError(DataError, FileNotFoundError):
 
 class ProtocolError(DataError):
     """A preprocessing protocol cannot be applied, e.g. a filter removed every user."""
+
+
+class SmallDataWarning(UserWarning):
+    """A protocol left so few users or items that ranking metrics on them mean little."""

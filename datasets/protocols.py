@@ -8,19 +8,23 @@ filter that removes every interaction raises `ProtocolError` instead of returnin
 Counts are counts of events (rows), so a user who consumed the same item twice counts two.
 
 Paper protocols (`iarn`, `user_gru`, `dmran`, `mtam`, `ante_rnn`) compose these steps as each paper
-states them; their docstrings quote the paper and say how ambiguities were read.
+states them; their docstrings quote the paper and say how ambiguities were read. Each is complete on
+its own (callers add no step): it starts by removing exact repeats of an event, and ends by refusing a
+split with nothing to rank and warning (`SmallDataWarning`) about one with fewer than `MIN_RANKABLE`
+users or items.
 """
 
 import dataclasses
 import functools
 import inspect
 import logging
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import ProtocolError
+from .errors import ProtocolError, SmallDataWarning
 from .interactions import sort_events
 
 log = logging.getLogger(__name__)
@@ -179,6 +183,7 @@ class Split:
     test: pd.DataFrame
     protocol: str
     reports: list[StepReport] = dataclasses.field(default_factory=list)
+    warning: str = ""
 
     def events(self) -> pd.DataFrame:
         """All events of the three parts, in event order, with a ``part`` column."""
@@ -189,6 +194,7 @@ class Split:
     def describe(self) -> str:
         lines = [f"protocol: {self.protocol}"]
         lines += [f"  {r}" for r in self.reports]
+        lines += [f"  WARNING: {self.warning}"] if self.warning else []
         for name in ("train", "valid", "test"):
             frame = getattr(self, name)
             lines.append(f"  {name}: {len(frame):,} events, {frame['user'].nunique():,} users, "
@@ -332,65 +338,112 @@ def unix(date: str) -> int:
     return int(pd.Timestamp(date, tz="UTC").timestamp())
 
 
+MIN_RANKABLE = 20  # fewer users or items than this after a protocol: a loud warning
+
+
+def _repeats_removed(events: pd.DataFrame, reports: list) -> pd.DataFrame:
+    """A paper protocol's first step: exact repeats of an event (same user, item and second) removed and
+    counted. Releases repeat rows (Amazon 2018 reviews, scrobbles logged twice); left in, a repeat
+    becomes its own validation or test target, or sits in training and test at once."""
+    return deduplicate(events, ("user", "item", "timestamp"), reports=reports)
+
+
+def _checked(split: Split, minimum: int = MIN_RANKABLE) -> Split:
+    """A paper protocol's last step: refuse a split with fewer than two users or items (nothing to
+    rank), and warn (`SmallDataWarning`, logged, and written in ``split.describe()``) when it has fewer
+    than ``minimum``: ranking metrics over a handful of items or users are noise."""
+    events = split.events()
+    users, items = events["user"].nunique(), events["item"].nunique()
+    counts = f"{users:,} users and {items:,} items ({len(events):,} events)"
+    if users < 2 or items < 2:
+        raise ProtocolError(f"{split.protocol} left {counts}: nothing to rank. Lower the protocol's "
+                            "thresholds or use a larger dataset.")
+    if users < minimum or items < minimum:
+        message = (f"{split.protocol} left only {counts}, fewer than {minimum}: its metrics will be "
+                   "noise. Lower the thresholds or use a larger dataset.")
+        warnings.warn(message, SmallDataWarning, stacklevel=3)
+        log.warning("%s", message)
+        split.warning = message
+    return split
+
+
 def iarn(events: pd.DataFrame, cut: str, valid_share: float = 0.1, min_count: int = 4) -> Split:
-    """IARN (section 4.1): "only users and items with more than 3 ratings are preserved" (read as at
-    least ``min_count`` = 4, iterated to a fixed point so it holds in the output), then a global time
-    cut at ``cut`` ("The data before these time stamps are treated as training data, while the rest
-    are considered as the test data"). The paper's validation set is unspecified; we hold out the
-    latest ``valid_share`` of training events in time, so validation, like test, lies after training.
-    Figure 3 raises ``min_count`` ("constraining the minimum length of user and item input sequences").
+    """IARN (section 4.1): exact repeats removed, then "only users and items with more than 3 ratings
+    are preserved" (read as at least ``min_count`` = 4, iterated to a fixed point so it holds in the
+    output), then a global time cut at ``cut`` ("The data before these time stamps are treated as
+    training data, while the rest are considered as the test data"). The paper's validation set is
+    unspecified; we hold out the latest ``valid_share`` of training events in time, so validation, like
+    test, lies after training. Figure 3 raises ``min_count`` ("constraining the minimum length of user
+    and item input sequences").
     """
     reports: list[StepReport] = []
+    events = _repeats_removed(events, reports)
     events = filter_min_counts(events, min_count, min_count, iterate=True, reports=reports)
     before = events[events["timestamp"] < unix(cut)]["timestamp"]
     valid_from = int(np.quantile(before, 1 - valid_share)) if valid_share and len(before) else None
     split = time_split(events, unix(cut), valid_from, reports=reports)
     split.protocol = f"iarn(cut={cut}, valid_share={valid_share}, min_count={min_count})"
-    return split
+    return _checked(split)
 
 
-def user_gru(events: pd.DataFrame) -> Split:
-    """UserGRU (section 4.1.2): ratings binarised "independent of their value", per-user chronological
-    90/5/5, items unseen in training removed from validation and test."""
+def user_gru(events: pd.DataFrame, fraction: float = 1.0, seed: int = 0) -> Split:
+    """UserGRU (section 4.1.2): exact repeats removed; with ``fraction`` < 1, one contiguous stretch of
+    that share of each user's events (`subsample_windows`, seeded: the paper's "10% subsample" of
+    LastFM-1K); ratings binarised "independent of their value"; per-user chronological 90/5/5; items
+    unseen in training removed from validation and test."""
     reports: list[StepReport] = []
+    events = _repeats_removed(events, reports)
+    if fraction < 1:
+        events = subsample_windows(events, fraction, seed, reports=reports)
     events = binarize(events, reports=reports)
     split = user_ratio_split(events, 0.9, 0.05, reports=reports)
     split = drop_unseen_items(split, reports=reports)
-    split.protocol = "user_gru(binarize, 90/5/5 per user, drop unseen)"
-    return split
+    sample = f"{fraction:g} of each user's events (seed {seed}), " if fraction < 1 else ""
+    split.protocol = f"user_gru({sample}binarize, 90/5/5 per user, drop unseen)"
+    return _checked(split)
 
 
 def dmran(events: pd.DataFrame) -> Split:
-    """DMRAN (section 5.1): each user's first k behaviours predict the (k+1)-th in training and the
-    first n-1 predict the last in testing. The paper has no validation set; we take the (n-1)-th
-    behaviour as the validation target so that model selection never touches the test item."""
+    """DMRAN (section 5.1): exact repeats removed; each user's first k behaviours predict the (k+1)-th
+    in training and the first n-1 predict the last in testing. The paper has no validation set; we take
+    the (n-1)-th behaviour as the validation target so that model selection never touches the test
+    item."""
     reports: list[StepReport] = []
+    events = _repeats_removed(events, reports)
     split = leave_last_out(events, 3, reports=reports)
     split.protocol = "dmran(leave-last-out with validation item)"
-    return split
+    return _checked(split)
 
 
-def mtam(events: pd.DataFrame, min_user: int = 10, min_item: int = 30) -> Split:
-    """MTAM (section 6.1): "We filter the users whose behavior lengths are less than 10 and items that
-    appear less than 30 times" (iterated to a fixed point, so both hold in the output), then
-    leave-last-out with the second-to-last behaviour as validation target. Other thresholds are for
-    small test data only."""
+def mtam(events: pd.DataFrame, min_user: int = 10, min_item: int = 30, user_fraction: float | None = None,
+         seed: int = 0) -> Split:
+    """MTAM (section 6.1): exact repeats removed (the Amazon review files repeat reviews); with
+    ``user_fraction``, a seeded random share of the users (the paper samples Yoochoose's sessions);
+    then "We filter the users whose behavior lengths are less than 10 and items that appear less than
+    30 times" (iterated to a fixed point, so both hold in the output), then leave-last-out with the
+    second-to-last behaviour as validation target. Other thresholds are for small test data only."""
     reports: list[StepReport] = []
+    events = _repeats_removed(events, reports)
+    if user_fraction is not None:
+        events = subsample_users(events, user_fraction, seed, reports=reports)
     events = filter_min_counts(events, min_user, min_item, iterate=True, reports=reports)
     split = leave_last_out(events, 3, reports=reports)
-    split.protocol = (f"mtam(min user {min_user}, min item {min_item}, leave-last-out with validation "
-                      "item)")
-    return split
+    sample = f"{user_fraction:g} of the users (seed {seed}), " if user_fraction is not None else ""
+    split.protocol = (f"mtam({sample}min user {min_user}, min item {min_item}, leave-last-out with "
+                      "validation item)")
+    return _checked(split)
 
 
 def ante_rnn(events: pd.DataFrame, seeds: Sequence[int] = (0, 1, 2, 3, 4)) -> list[Split]:
-    """Ante-RNN (section 4.1): ratings binarised, per-user chronological 80/20, 10 % of each user's
-    training history held out at random for validation, repeated with five seeds."""
+    """Ante-RNN (section 4.1): exact repeats removed, ratings binarised, per-user chronological 80/20,
+    10 % of each user's training history held out at random for validation, repeated with five
+    seeds."""
     reports: list[StepReport] = []
+    events = _repeats_removed(events, reports)
     events = binarize(events, reports=reports)
     splits = []
     for seed in seeds:
         split = holdout_split(events, seed, 0.8, 0.1, reports=list(reports))
         split.protocol = f"ante_rnn(binarize, 80/20 per user, 10% validation, seed={seed})"
-        splits.append(split)
+        splits.append(_checked(split))
     return splits

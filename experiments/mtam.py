@@ -99,15 +99,9 @@ def paper_datasets(options: RunOptions, labels=None) -> list[MTAMDataset]:
 
 
 def protocol(events: pd.DataFrame, paper: MTAMDataset, seed: int = 0) -> protocols.Split:
-    """MTAM's protocol for one dataset: de-duplication of repeated events, the paper's user sample, then
-    `seqrec.datasets.protocols.mtam`; every step's removals are reported in the split."""
-    reports: list[protocols.StepReport] = []
-    events = protocols.deduplicate(events, reports=reports)
-    if paper.user_fraction is not None:
-        events = protocols.subsample_users(events, paper.user_fraction, seed, reports=reports)
-    split = protocols.mtam(events, min_item=paper.min_item)
-    split.reports = reports + split.reports
-    return split
+    """MTAM's protocol for one dataset: `seqrec.datasets.protocols.mtam` with the dataset's user sample
+    and item threshold."""
+    return protocols.mtam(events, min_item=paper.min_item, user_fraction=paper.user_fraction, seed=seed)
 
 
 def dataset_statistics(split: protocols.Split, data: SequenceData) -> str:

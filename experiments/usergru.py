@@ -124,11 +124,8 @@ def preparer(options: RunOptions, lastfm_fraction: float):
     and the `SequenceTask` that evaluates it."""
 
     def prepare(paper: UserGRUDataset, name: str, interactions: Interactions) -> Prepared:
-        events, reports = interactions.events, []
-        if paper.subsample and lastfm_fraction < 1:
-            events = protocols.subsample_windows(events, lastfm_fraction, options.seed, reports=reports)
-        split = protocols.user_gru(events)
-        split.reports = reports + split.reports
+        fraction = lastfm_fraction if paper.subsample else 1.0
+        split = protocols.user_gru(interactions.events, fraction, options.seed)
         task = SequenceTask(ks=(1, 5, 10, 20), monitor="mrr@20", exclude_seen=paper.exclude_seen)
         return Prepared(paper, name, interactions, split, SequenceData.encode(split, interactions), task,
                         notes=[f"{paper.label} task: {task.describe()}"])

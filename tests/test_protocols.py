@@ -229,3 +229,67 @@ def test_subsample_windows_rejects_bad_fractions():
     for fraction in (0, -0.1, 1.5):
         with pytest.raises(ProtocolError, match="fraction must be in"):
             protocols.subsample_windows(events, fraction, seed=0)
+
+
+def _logged_twice(n_users=30, n_items=30, per_user=12, seed=0):
+    """Every event appears twice (as in Amazon 2018 review files); times are days from 2009-12-20."""
+    rng = np.random.default_rng(seed)
+    start = protocols.unix("2009-12-20")
+    rows = [(f"u{u}", f"i{i}", start + 86_400 * (t + u % 5))
+            for u in range(n_users)
+            for t, i in enumerate(rng.choice(n_items, per_user, replace=False))]
+    return frame(rows + rows)
+
+
+PAPER_PROTOCOLS = {
+    "iarn": lambda e: [protocols.iarn(e, "2009-12-30", min_count=2)],
+    "user_gru": lambda e: [protocols.user_gru(e)],
+    "dmran": lambda e: [protocols.dmran(e)],
+    "mtam": lambda e: [protocols.mtam(e, min_user=3, min_item=2)],
+    "ante_rnn": lambda e: protocols.ante_rnn(e, seeds=(0,)),
+}
+
+
+@pytest.mark.parametrize("name", PAPER_PROTOCOLS)
+def test_paper_protocol_alone_removes_repeated_events(name):
+    events = _logged_twice()
+    for split in PAPER_PROTOCOLS[name](events):
+        kept = split.events()
+        assert not kept.duplicated(["user", "item", "timestamp"]).any()
+        first = split.reports[0]
+        assert first.step.startswith("deduplicate") and first.rows == (720, 360)
+        later = pd.concat([split.valid, split.test])
+        # no evaluated event is also a training event, and no test event is its own validation target
+        keys = ["user", "item", "timestamp"]
+        assert later.merge(split.train, on=keys).empty
+        assert split.test.merge(split.valid, on=keys).empty
+
+
+def test_mtam_user_sample_is_part_of_the_protocol():
+    events = _logged_twice(n_users=40)
+    split = protocols.mtam(events, min_user=3, min_item=2, user_fraction=0.5, seed=1)
+    assert [r.step.split("(")[0] for r in split.reports] == [
+        "deduplicate", "subsample_users", "filter_min_counts", "leave_last_out"]
+    assert split.events()["user"].nunique() == 20 and "0.5 of the users (seed 1)" in split.protocol
+    again = protocols.mtam(events, min_user=3, min_item=2, user_fraction=0.5, seed=1)
+    pd.testing.assert_frame_equal(split.test, again.test)
+
+
+def test_user_gru_subsample_is_part_of_the_protocol():
+    split = protocols.user_gru(_logged_twice(per_user=24), fraction=0.5, seed=0)
+    assert [r.step.split("(")[0] for r in split.reports][:3] == ["deduplicate", "subsample_windows",
+                                                                  "binarize"]
+    assert split.reports[1].rows == (720, 360) and "0.5 of each user's events" in split.protocol
+
+
+def test_protocol_warns_about_few_users_or_items_and_refuses_nothing_to_rank():
+    events = _logged_twice(n_users=8, n_items=30, per_user=6)
+    with pytest.warns(protocols.SmallDataWarning, match=r"only 8 users and \d+ items"):
+        split = protocols.dmran(events)
+    assert "WARNING: dmran" in split.describe()
+    one_item = frame([(f"u{u}", "a", t) for u in range(30) for t in range(4)])
+    with pytest.raises(ProtocolError, match=r"30 users and 1 items .*nothing to rank"):
+        protocols.dmran(one_item)
+    # a paper's thresholds on a small log: the counts are in the warning
+    with pytest.warns(protocols.SmallDataWarning, match="fewer than 20"):
+        protocols.mtam(_logged_twice(n_users=12), min_user=3, min_item=2)
