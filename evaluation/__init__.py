@@ -9,7 +9,7 @@ Imports only `seqrec.datasets`: it judges anything that satisfies a scoring cont
 from . import figures, manifest, metrics, ranking, stats, tables, tasks
 from .figures import FigureOutput
 from .manifest import Manifest
-from .ranking import RankingResult, evaluate_ranking
+from .ranking import RankingResult, ScoreError, evaluate_ranking
 from .stats import TTest, paired_ttest, relative_improvement
 from .tables import Cell, TableOutput
 from .tasks import NextItemTask, RatingResult, RatingTask, SequenceTask
@@ -22,6 +22,7 @@ __all__ = [
     "RankingResult",
     "RatingResult",
     "RatingTask",
+    "ScoreError",
     "SequenceTask",
     "TTest",
     "TableOutput",

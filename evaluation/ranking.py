@@ -56,30 +56,72 @@ def items_mask(items, n_items: int) -> tf.Tensor:
     return hits > 0
 
 
+class ScoreError(ValueError):
+    """A method's scores cannot be ranked: NaN or infinite values, or a row listing a target twice."""
+
+
 def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pessimistic",
-                     with_auc: bool = False, protocol: str = "") -> RankingResult:
+                     with_auc: bool = False, protocol: str = "", method: str = "the method") -> RankingResult:
     """Rank each batch's targets among all items and collect per-row metrics.
 
     Args:
-      batches: dicts with ``scores`` float [B, N], ``targets`` int [B] or [B, T] (0 = none), ``user``
-        [B], and optionally ``exclude`` bool [B, N] (items not ranked for that row).
+      batches: dicts with ``scores`` float [B, N], ``targets`` int [B] or [B, T] (0 = none, each item at
+        most once per row), ``user`` [B], and optionally ``exclude`` bool [B, N] (items not ranked for
+        that row).
       ks: cut-offs.
       ties: the tie rule of the top-K metrics' ranks (`seqrec.evaluation.metrics.TIES`).
       with_auc: also compute the per-row AUC against every ranked non-target item (ties count one
         half, `seqrec.evaluation.metrics.auc`).
+      method: the method's name, for error messages.
+
+    Raises:
+      ScoreError: a score other than the padding column's is NaN or infinite (a NaN compares false
+        with everything, so it would rank every target first: metrics of 1.0 from a diverged model), or
+        a row lists a target twice (it would count twice). The message names the method, the rows
+        (positions in evaluation order) and their users, and how many.
     """
-    frames = []
+    frames, bad, bad_users, seen = [], [], [], 0
     for batch in batches:
         targets = np.asarray(batch["targets"])
         targets = targets[:, None] if targets.ndim == 1 else targets
+        _check_targets(targets, batch["user"], seen, method)
+        finite = tf.reduce_all(tf.math.is_finite(tf.convert_to_tensor(batch["scores"])[:, 1:]), 1)
+        rows = np.flatnonzero(~finite.numpy())
+        bad += list(seen + rows)
+        bad_users += list(np.asarray(batch["user"])[rows])
+        seen += len(targets)
+        if bad:  # keep counting bad rows, but stop computing metrics that cannot be reported
+            continue
         counts = metrics.target_counts(batch["scores"], targets, batch.get("exclude"))
         row = {"user": np.asarray(batch["user"])}
         row.update(metrics.at_k(metrics.ranks(counts, ties), counts["valid"], ks))
         if with_auc:
             row["auc"] = metrics.auc(counts)
         frames.append(pd.DataFrame(row))
+    if bad:
+        raise ScoreError(
+            f"{method}: NaN or infinite scores in {len(bad):,} of {seen:,} evaluation rows (rows "
+            f"{_some(bad)}; users {_some(bad_users)}). Ranking such scores is meaningless; the model has "
+            "probably diverged: lower its learning rate, clip its gradients, or check its inputs for NaN.")
     return RankingResult(pd.concat(frames, ignore_index=True),
                          protocol=protocol or f"full ranking, ties {ties}")
+
+
+def _check_targets(targets: np.ndarray, users, offset: int, method: str) -> None:
+    ordered = np.sort(targets, axis=1)
+    repeated = ((ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] > 0)).any(1)
+    if repeated.any():
+        rows = np.flatnonzero(repeated)
+        raise ScoreError(
+            f"{method}: {len(rows):,} evaluation row(s) list a target item twice (rows "
+            f"{_some(offset + rows)}, users {_some(np.asarray(users)[rows])}); a repeated target would "
+            "count twice. List each target item once per row.")
+
+
+def _some(values, shown: int = 5) -> str:
+    values = [str(v) for v in values]
+    more = f", ... ({len(values) - shown:,} more)" if len(values) > shown else ""
+    return ", ".join(values[:shown]) + more
 
 
 def score_batches(score_fn: Callable[[dict], tf.Tensor], dataset: tf.data.Dataset, n_items: int,

@@ -27,7 +27,7 @@ import tensorflow as tf
 from seqrec.datasets.pipelines import PARTS, SequenceData, next_item_dataset
 
 from . import metrics, stats
-from .ranking import RankingResult, evaluate_ranking, items_mask, score_batches
+from .ranking import RankingResult, ScoreError, evaluate_ranking, items_mask, score_batches
 
 
 class _RankingSelection:
@@ -90,7 +90,7 @@ class NextItemTask(_RankingSelection):
         dataset = self.eval_dataset(data, part, method.max_len, method.padding)
         batches = score_batches(method.scores, dataset, data.items.size,
                                 exclude_key="seen" if self.exclude_seen else None)
-        return evaluate_ranking(batches, self.ks, self.ties, protocol=self.describe())
+        return evaluate_ranking(batches, self.ks, self.ties, protocol=self.describe(), method=_name(method))
 
 
 @dataclasses.dataclass
@@ -175,7 +175,7 @@ class SequenceTask(_RankingSelection):
 
     def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
         return evaluate_ranking(self.batches(method, data, part), self.ks, self.ties,
-                                protocol=self.describe())
+                                protocol=self.describe(), method=_name(method))
 
 
 @dataclasses.dataclass
@@ -324,7 +324,13 @@ class RatingTask:
         if method.predicts_ratings:
             pairs = data.pairs(part)
             pairs = {k: v[known[pairs["item"]]] for k, v in pairs.items()}
-            prediction = method.predict(pairs["user"], pairs["item"], pairs["time"])
+            prediction = np.asarray(method.predict(pairs["user"], pairs["item"], pairs["time"]))
+            bad = np.flatnonzero(~np.isfinite(prediction))
+            if len(bad):
+                raise ScoreError(
+                    f"{_name(method)}: {len(bad):,} of {len(prediction):,} predicted {part} ratings are NaN "
+                    f"or infinite (users {', '.join(map(str, pairs['user'][bad][:5]))}); the model has "
+                    "probably diverged: lower its learning rate or check its inputs.")
             errors = pd.DataFrame({"user": pairs["user"], "item": pairs["item"],
                                    "rating": pairs["rating"], "prediction": prediction})
         users, times, targets, rated = (self.auc_targets(data, part) if ranking
@@ -338,9 +344,15 @@ class RatingTask:
                        "targets": targets[chunk], "user": users[chunk],
                        "exclude": items_mask(rated[chunk], data.items.size) | ~known}
 
-        auc = (evaluate_ranking(batches(), ks=(), with_auc=True, protocol=self.describe())
+        auc = (evaluate_ranking(batches(), ks=(), with_auc=True, protocol=self.describe(),
+                                method=_name(method))
                if len(users) else RankingResult(pd.DataFrame({"user": [], "auc": []})))
         return RatingResult(errors, auc, self.clip)
+
+
+def _name(method) -> str:
+    """A method's table name (for error messages), or its class name."""
+    return getattr(method, "name", type(method).__name__)
 
 
 def _pad(rows: Sequence[np.ndarray]) -> np.ndarray:

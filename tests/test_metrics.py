@@ -1,10 +1,11 @@
 """Metrics against scikit-learn and hand-computed values (ties, K beyond the catalogue, empty rows)."""
 
 import numpy as np
+import pytest
 from sklearn.metrics import mean_absolute_error, mean_squared_error, ndcg_score, roc_auc_score
 
 from seqrec.evaluation import metrics
-from seqrec.evaluation.ranking import evaluate_ranking
+from seqrec.evaluation.ranking import ScoreError, evaluate_ranking
 
 
 def counts_of(scores, targets, exclude=None):
@@ -153,3 +154,30 @@ def test_evaluated_auc_counts_ties_as_one_half_and_top_k_pessimistically():
         truth = np.isin(np.arange(1, 12), targets[row]).astype(int)
         assert np.isclose(result.rows["auc"][row], roc_auc_score(truth, scores[row, 1:]))
     assert result.rows["auc"][0] == 0.5 and result.rows["hr@3"][0] == 0.0  # last among its ties
+
+
+def test_evaluator_refuses_nan_or_infinite_scores_naming_method_rows_and_users():
+    """A NaN compares false with everything, so all-NaN scores (a diverged model) ranked every target
+    first: HR, NDCG, MRR and AUC of 1.0. The padding column 0 is never ranked and may hold anything."""
+    scores = np.random.default_rng(0).random((5, 8)).astype(np.float32)
+    scores[:, 0] = np.nan
+    batch = {"scores": scores, "targets": np.array([1, 2, 3, 4, 5]), "user": np.array([7, 8, 9, 10, 11])}
+    assert len(evaluate_ranking([batch], ks=(3,)).rows) == 5
+    diverged = dict(batch, scores=np.full((5, 8), np.nan, np.float32))
+    with pytest.raises(ScoreError, match=r"GRU: NaN or infinite scores in 5 of 5 .*users 7, 8"):
+        evaluate_ranking([diverged], ks=(3,), with_auc=True, method="GRU")
+    scores[3, 6] = np.inf
+    second = dict(batch, user=np.array([1, 2, 3, 4, 5]))
+    with pytest.raises(ScoreError, match=r"in 2 of 10 evaluation rows \(rows 3, 8; users 10, 4\)"):
+        evaluate_ranking([dict(batch, scores=scores.copy()), dict(second, scores=scores.copy())], ks=(3,))
+
+
+def test_evaluator_refuses_a_target_listed_twice():
+    """precision@5 was 0.4 from one item listed twice."""
+    scores = np.linspace(1, 0, 8, dtype=np.float32)[None].repeat(2, 0)
+    targets = np.array([[1, 2, 0], [3, 3, 0]])
+    with pytest.raises(ScoreError, match=r"1 evaluation row\(s\) list a target item twice \(rows 1, users 6"):
+        evaluate_ranking([{"scores": scores, "targets": targets, "user": np.array([5, 6])}], ks=(5,))
+    targets[1, 1] = 0
+    assert evaluate_ranking([{"scores": scores, "targets": targets, "user": np.array([5, 6])}],
+                            ks=(5,)).rows["precision@5"].tolist() == [0.4, 0.2]

@@ -8,6 +8,7 @@ import pytest
 
 from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData
+from seqrec.evaluation import ScoreError
 from seqrec.evaluation.tasks import RatingTask
 
 
@@ -74,3 +75,17 @@ def test_results_restrict_to_users(data):
     part = result.of_users(u2)
     assert set(part.errors["user"]) == set(part.auc.rows["user"]) == set(u2)
     assert len(result.of_users([]).errors) == 0
+
+
+class Diverged(Oracle):
+    """A rating model whose training diverged: NaN for one user's ratings."""
+
+    name = "Diverged MF"
+
+    def predict(self, users, items, times):
+        return np.where(users == users.max(), np.nan, super().predict(users, items, times))
+
+
+def test_nan_rating_predictions_are_refused(data):
+    with pytest.raises(ScoreError, match=r"Diverged MF: 1 of 3 predicted test ratings are NaN"):
+        RatingTask().evaluate(Diverged(data), data, "test")
