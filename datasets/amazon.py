@@ -1,7 +1,8 @@
 """tensorflow-datasets builder for the Amazon product data of 2014 (McAuley et al.), one config per category.
 
-Configs ``electronics``, ``home-and-kitchen``, ``clothing-shoes-and-jewelry``, ``sports-and-outdoors``
-(IARN's four). Per category two files are read:
+One config per category of the release (`STEMS`, e.g. ``electronics``, ``home-and-kitchen``,
+``clothing-shoes-and-jewelry``, ``sports-and-outdoors``: IARN's four); `category` makes one for any other
+file-name stem. Per category two files are read:
 
 * ``ratings_<Category>.csv`` (required), the ratings-only file: ``user,item,rating,unix_timestamp``
   without a header line (a header line, as some copies add, is recognised and skipped: a first line
@@ -81,15 +82,30 @@ class Category:
         return BASE_URL + self.meta_file
 
 
-CATEGORIES = {
-    c.config: c
-    for c in (
-        Category("electronics", "Electronics", "Electronics"),
-        Category("home-and-kitchen", "Home_and_Kitchen", "Home & Kitchen"),
-        Category("clothing-shoes-and-jewelry", "Clothing_Shoes_and_Jewelry", "Clothing, Shoes & Jewelry"),
-        Category("sports-and-outdoors", "Sports_and_Outdoors", "Sports & Outdoors"),
-    )
-}
+STEMS = (  # the 24 per-category files of the 2014 release, as named there
+    "Books", "Electronics", "Movies_and_TV", "CDs_and_Vinyl", "Clothing_Shoes_and_Jewelry",
+    "Home_and_Kitchen", "Kindle_Store", "Sports_and_Outdoors", "Cell_Phones_and_Accessories",
+    "Health_and_Personal_Care", "Toys_and_Games", "Video_Games", "Tools_and_Home_Improvement", "Beauty",
+    "Apps_for_Android", "Office_Products", "Pet_Supplies", "Automotive", "Grocery_and_Gourmet_Food",
+    "Patio_Lawn_and_Garden", "Baby", "Digital_Music", "Musical_Instruments", "Amazon_Instant_Video",
+)
+COMMA_ROOTS = {"Clothing_Shoes_and_Jewelry": "Clothing, Shoes & Jewelry",
+               "Patio_Lawn_and_Garden": "Patio, Lawn & Garden"}
+
+
+def config_name(stem: str) -> str:
+    """The config (and dataset-name) part of a file-name stem: ``Movies_and_TV`` -> ``movies-and-tv``."""
+    return stem.lower().replace("_", "-")
+
+
+def category(stem: str) -> Category:
+    """The 2014 category whose files are named after ``stem`` (``Home_and_Kitchen``); its top category in
+    the metadata follows from it (``Home & Kitchen``)."""
+    root = COMMA_ROOTS.get(stem, stem.replace("_and_", " & ").replace("_", " "))
+    return Category(config_name(stem), stem, root)
+
+
+CATEGORIES = {c.config: c for c in map(category, STEMS)}
 
 
 def locate(category: Category, folder: str | os.PathLike) -> Path | None:

@@ -1,8 +1,9 @@
 """tensorflow-datasets builder for the Amazon Review Data of 2018 (Ni, Li & McAuley, EMNLP 2019).
 
-Configs ``electronics``, ``cds-and-vinyl``, ``movies-and-tv`` (MTAM's three categories), ``fashion``
-(``AMAZON_FASHION``) and ``magazine-subscriptions``. Per category, the interactions come from the first
-of these that is present:
+One config per category of the release (`STEMS`: e.g. ``electronics``, ``cds-and-vinyl``,
+``movies-and-tv``, MTAM's three, ``fashion`` for ``AMAZON_FASHION``, ``all-beauty``); `category` makes
+one for any other file-name stem. Per category, the interactions come from the first of these that is
+present:
 
 1. ``<Cat>_5.json.gz`` or ``<Cat>_5.json``, the **5-core review file** (gzip or plain: the file's first
    bytes decide): one review per line as strict JSON, of which ``reviewerID``, ``asin``, ``overall``
@@ -59,7 +60,7 @@ import pandas as pd
 import tensorflow_datasets as tfds
 
 from . import readers
-from .amazon import download_unverified, has_header_line, product_items, rating_events
+from .amazon import config_name, download_unverified, has_header_line, product_items, rating_events
 from .errors import DataError, DatasetNotFoundError
 from .records import RawFiles, item_examples, item_features_spec
 
@@ -116,16 +117,26 @@ class Category:
         return f"{BASE_URL}metaFiles2/{self.meta_file}"
 
 
-CATEGORIES = {
-    c.config: c
-    for c in (
-        Category("electronics", "Electronics", "Electronics"),
-        Category("cds-and-vinyl", "CDs_and_Vinyl", "CDs & Vinyl"),
-        Category("movies-and-tv", "Movies_and_TV", "Movies & TV"),
-        Category("fashion", "AMAZON_FASHION", "Amazon Fashion"),
-        Category("magazine-subscriptions", "Magazine_Subscriptions", "Magazine Subscriptions"),
-    )
-}
+STEMS = (  # the 29 per-category files of the 2018 release, as named there
+    "AMAZON_FASHION", "All_Beauty", "Appliances", "Arts_Crafts_and_Sewing", "Automotive", "Books",
+    "CDs_and_Vinyl", "Cell_Phones_and_Accessories", "Clothing_Shoes_and_Jewelry", "Digital_Music",
+    "Electronics", "Gift_Cards", "Grocery_and_Gourmet_Food", "Home_and_Kitchen", "Industrial_and_Scientific",
+    "Kindle_Store", "Luxury_Beauty", "Magazine_Subscriptions", "Movies_and_TV", "Musical_Instruments",
+    "Office_Products", "Patio_Lawn_and_Garden", "Pet_Supplies", "Prime_Pantry", "Software",
+    "Sports_and_Outdoors", "Tools_and_Home_Improvement", "Toys_and_Games", "Video_Games",
+)
+NAMED = {"AMAZON_FASHION": Category("fashion", "AMAZON_FASHION", "Amazon Fashion")}
+
+
+def category(stem: str) -> Category:
+    """The 2018 category whose files are named after ``stem`` (``All_Beauty`` -> config
+    ``all-beauty``, ``All_Beauty_5.json.gz``, ``meta_All_Beauty.json.gz``)."""
+    if stem in NAMED:
+        return NAMED[stem]
+    return Category(config_name(stem), stem, stem.replace("_and_", " & ").replace("_", " "))
+
+
+CATEGORIES = {c.config: c for c in map(category, STEMS)}
 
 
 @dataclass(frozen=True)

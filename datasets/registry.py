@@ -106,12 +106,22 @@ def _netflix_spec() -> DatasetSpec:
     )
 
 
-def _amazon_spec(category: amazon.Category) -> DatasetSpec:
+def _category_builder(cls, config_cls, category) -> Callable[[Path | None, str], tfds.core.DatasetBuilder]:
+    """A ``make_builder`` for an Amazon category: the builder's own config when it has one by that name,
+    else a config made for the category (a category registered by the user)."""
+    known = {c.name for c in cls.BUILDER_CONFIGS}
+    config = category.config if category.config in known else config_cls(category=category)
+    return lambda source, tfds_dir: cls(source=source, data_dir=tfds_dir, config=config)
+
+
+def amazon_2014_spec(category: amazon.Category) -> DatasetSpec:
+    """The dataset ``amazon-2014-<config>`` of a 2014 category (`seqrec.datasets.amazon.category`): pass it
+    to `register` for a category not in the release's list."""
     return DatasetSpec(
         name=f"amazon-2014-{category.config}",
         summary=f"Amazon 2014 {category.root}: ratings, timestamps, titles, one category path per item",
         files=(category.ratings_file, f"{category.meta_file} (optional: titles, category paths)"),
-        make_builder=_builder(amazon.Amazon2014, config=category.config),
+        make_builder=_category_builder(amazon.Amazon2014, amazon.AmazonConfig, category),
         locate=functools.partial(amazon.locate, category),
         url=category.ratings_url,
         feature_structure="hierarchy",
@@ -120,7 +130,8 @@ def _amazon_spec(category: amazon.Category) -> DatasetSpec:
     )
 
 
-def _amazon2018_spec(category: amazon2018.Category) -> DatasetSpec:
+def amazon_2018_spec(category: amazon2018.Category) -> DatasetSpec:
+    """The dataset ``amazon-2018-<config>`` of a 2018 category (`seqrec.datasets.amazon2018.category`)."""
     return DatasetSpec(
         name=f"amazon-2018-{category.config}",
         summary=f"Amazon 2018 {category.title}: 5-core reviews (or ratings only), timestamps, titles, "
@@ -128,7 +139,7 @@ def _amazon2018_spec(category: amazon2018.Category) -> DatasetSpec:
         files=(f"{category.reviews_file} (5-core reviews; or {category.reviews_files[1]}, or the "
                f"ratings-only {category.ratings_file})",
                f"{category.meta_file} (optional: titles, category paths)"),
-        make_builder=_builder(amazon2018.Amazon2018, config=category.config),
+        make_builder=_category_builder(amazon2018.Amazon2018, amazon2018.Amazon2018Config, category),
         locate=functools.partial(amazon2018.locate, category),
         url=category.reviews_url,
         feature_structure="hierarchy",
@@ -194,9 +205,9 @@ for _release in movielens.RELEASES.values():
     register(_movielens_spec(_release))
 register(_netflix_spec())
 for _category in amazon.CATEGORIES.values():
-    register(_amazon_spec(_category))
+    register(amazon_2014_spec(_category))
 for _category2018 in amazon2018.CATEGORIES.values():
-    register(_amazon2018_spec(_category2018))
+    register(amazon_2018_spec(_category2018))
 register(_yoochoose_spec())
 register(_tianchi_spec())
 register(_lastfm_spec())

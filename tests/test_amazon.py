@@ -273,6 +273,18 @@ def test_status_and_registry(data_dir, tmp_path):
         load(NAME, data_dir=tmp_path)
 
 
+def test_every_category_of_the_release():
+    """All 24 categories of the 2014 release are datasets; names and metadata roots follow from the
+    file-name stem."""
+    assert len(amazon.STEMS) == 24
+    for stem in amazon.STEMS:
+        assert REGISTRY[f"amazon-2014-{amazon.config_name(stem)}"].files[0] == f"ratings_{stem}.csv"
+    roots = {c.config: c.root for c in amazon.CATEGORIES.values()}
+    assert roots["clothing-shoes-and-jewelry"] == "Clothing, Shoes & Jewelry"
+    assert roots["patio-lawn-and-garden"] == "Patio, Lawn & Garden"
+    assert roots["movies-and-tv"] == "Movies & TV" and roots["apps-for-android"] == "Apps for Android"
+
+
 def test_path_rule_function():
     paths = [("Books", "A", "B", "C"), ("Electronics", "X"), ("Electronics", "Y")]
     assert amazon.choose_path(paths, "Electronics") == ("Electronics", "X")

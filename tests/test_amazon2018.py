@@ -24,7 +24,7 @@ import pytest
 
 from seqrec.datasets import REGISTRY, DataError, DatasetNotFoundError, amazon2018, load, protocols, status
 from seqrec.datasets.features import SEPARATOR, encode_item_features
-from seqrec.datasets.registry import not_present_message
+from seqrec.datasets.registry import amazon_2018_spec, not_present_message, register
 from seqrec.datasets.sequences import Vocabulary
 
 UTC = "UTC"
@@ -150,6 +150,30 @@ def test_gzip_and_plain_reviews_load_the_same(fashion, shared_data, tmp_path):
         assert status(FASHION, tmp_path / key) == ("present", str(folder))
         copy = load(FASHION, data_dir=tmp_path / key, cache_dir=tmp_path / "cache")
         pd.testing.assert_frame_equal(copy.events, fashion.events, obj=key)
+
+
+def test_every_category_of_the_release_and_one_of_your_own(fashion, shared_data, tmp_path):
+    """All 29 categories are datasets whose file names follow from the category; a category not in the
+    list is registered with public functions only and reads like the others."""
+    assert len(amazon2018.STEMS) == 29
+    for stem in amazon2018.STEMS:
+        category = amazon2018.category(stem)
+        spec = REGISTRY[f"amazon-2018-{category.config}"]
+        assert spec.files[0].startswith(f"{stem}_5.json.gz") and spec.url.endswith(f"/{stem}_5.json.gz")
+    beauty = REGISTRY["amazon-2018-all-beauty"]
+    assert status(beauty.name, tmp_path) == ("downloadable",
+                                             f"{DEEPYETI}categoryFilesSmall/All_Beauty_5.json.gz")
+    assert amazon2018.category("Arts_Crafts_and_Sewing").title == "Arts Crafts & Sewing"
+    own = amazon2018.category("My_Shop")
+    spec = register(amazon_2018_spec(own))
+    try:
+        folder = tmp_path / spec.name
+        folder.mkdir()
+        (folder / "My_Shop_5.json").write_bytes(real_reviews(shared_data).read_bytes())
+        copy = load(spec.name, data_dir=tmp_path, cache_dir=tmp_path / "cache")
+        pd.testing.assert_frame_equal(copy.events, fashion.events)
+    finally:
+        del REGISTRY[spec.name]
 
 
 # ---------------------------------------------------------------- the real ratings-only sample
