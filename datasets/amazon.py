@@ -40,7 +40,7 @@ from pathlib import Path
 import pandas as pd
 import tensorflow_datasets as tfds
 
-from . import readers
+from . import downloads, readers
 from .errors import DataError, DatasetNotFoundError
 from .records import RawFiles, item_examples, item_features_spec
 
@@ -147,7 +147,7 @@ def download_unverified(dl_manager, urls: dict[str, str], logger: logging.Logger
     """
     logger.warning("downloading %s; no checksum is published for them, so the download is not verified",
                    " and ".join(urls.values()))
-    paths = dl_manager.download(urls)
+    paths = downloads.download(dl_manager, urls)
     for key, url in urls.items():
         logger.info("downloaded %s: %s, sha256 %s (unverified: no published checksum)", url, paths[key],
                     sha256(Path(paths[key])))

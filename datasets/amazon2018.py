@@ -62,6 +62,7 @@ import tensorflow_datasets as tfds
 from . import readers
 from .amazon import config_name, download_unverified, has_header_line, product_items, rating_events
 from .errors import DataError, DatasetNotFoundError
+from .interactions import count_repeats
 from .records import RawFiles, item_examples, item_features_spec
 
 log = logging.getLogger(__name__)
@@ -253,13 +254,6 @@ class Amazon2018(RawFiles, tfds.core.GeneratorBasedBuilder):
         else:
             items = parse_metadata(files.meta, category)
         yield from item_examples(events, items, extra_text=EXTRA_TEXT)
-
-
-def count_repeats(events: pd.DataFrame) -> tuple[int, int]:
-    """``(exact, pairs)``: events repeating an earlier ``(user, item, timestamp)``, and an earlier
-    ``(user, item)`` pair."""
-    return (int(events.duplicated(["user", "item", "timestamp"]).sum()),
-            int(events.duplicated(["user", "item"]).sum()))
 
 
 def log_repeats(events: pd.DataFrame, label: str) -> None:

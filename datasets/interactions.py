@@ -17,6 +17,13 @@ EVENT_COLUMNS = ("user", "item", "rating", "timestamp")
 FEATURE_STRUCTURES = ("none", "flat", "hierarchy")
 
 
+def count_repeats(events: pd.DataFrame) -> tuple[int, int]:
+    """``(exact, pairs)``: events repeating an earlier ``(user, item, timestamp)``, and an earlier
+    ``(user, item)`` pair."""
+    return (int(events.duplicated(["user", "item", "timestamp"]).sum()),
+            int(events.duplicated(["user", "item"]).sum()))
+
+
 def sort_events(events: pd.DataFrame) -> pd.DataFrame:
     """Sort events by the documented tie rule: user, timestamp, item id; stable."""
     return events.sort_values(["user", "timestamp", "item"], kind="stable").reset_index(drop=True)
@@ -36,6 +43,7 @@ class Interactions:
       feature_structure: ``"flat"``, ``"hierarchy"`` or ``"none"``: how ``items.features`` is organised.
       tags: optional free-text tags, columns ``user, item, tag, timestamp``.
       source: where the data was read from (path, ``embedded``, ``generated``...).
+      notes: what reading left out (e.g. a user log's unused columns, or events of other behaviours).
     """
 
     name: str
@@ -44,6 +52,7 @@ class Interactions:
     feature_structure: str = "none"
     tags: pd.DataFrame | None = None
     source: str = ""
+    notes: tuple[str, ...] = ()
 
     def __post_init__(self):
         missing = [c for c in EVENT_COLUMNS if c not in self.events.columns]
@@ -87,7 +96,9 @@ class Interactions:
         return digest.hexdigest()
 
     def summary(self) -> dict:
-        """Users, items, interactions, time span, density and sequence-length quantiles."""
+        """Users, items, interactions, time span, density, sequence-length quantiles, the events that
+        repeat an earlier ``(user, item, timestamp)`` exactly and those that repeat an earlier ``(user,
+        item)`` pair (and the `notes` on reading, when there are any)."""
         events = self.events
         if events.empty:
             return {"name": self.name, "users": 0, "items": 0, "interactions": 0}
@@ -115,4 +126,7 @@ class Interactions:
             "items_with_features": int((self.items["features"].map(len) > 0).sum()),
             "feature_structure": self.feature_structure,
             "tags": 0 if self.tags is None else len(self.tags),
+            # kept as read; the paper protocols remove exact repeats (seqrec.datasets.protocols)
+            **dict(zip(("repeated_events", "repeated_pairs"), count_repeats(events), strict=True)),
+            **({"notes": "; ".join(self.notes)} if self.notes else {}),
         }

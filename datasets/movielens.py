@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import tensorflow_datasets as tfds
 
-from . import readers
+from . import downloads, readers
 from .errors import DataError, DatasetNotFoundError
 from .records import RawFiles, item_examples, item_features_spec
 
@@ -182,7 +182,7 @@ class MovieLens(RawFiles, tfds.core.GeneratorBasedBuilder):
             return found
         if release.config == "latest-small":
             return embedded_archive()
-        path = Path(dl_manager.download(release.url))
+        path = Path(downloads.download(dl_manager, release.url))
         verify_archive(path, release)
         return path
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import tensorflow_datasets as tfds
 
 from . import amazon, amazon2018, lastfm, locations, movielens, netflix, synthetic, tianchi, yoochoose
+from .downloads import DownloadError
 from .errors import DatasetNotFoundError
 from .interactions import Interactions
 from .records import read_item_records
@@ -250,14 +251,16 @@ def first_loadable(names, data_dir: str | os.PathLike | None = None) -> str | No
     return None
 
 
-def not_present_message(name: str, data_dir: str | os.PathLike | None = None) -> str:
+def not_present_message(name: str, data_dir: str | os.PathLike | None = None, offer_download: bool = True
+                        ) -> str:
+    """Where to put dataset ``name``'s files (and, with ``offer_download``, how to download it)."""
     spec = get(name)
     folder = locations.data_dir(data_dir) / name
     message = (
         f"Dataset '{name}' is not present: expected {', '.join(spec.files)} in {folder}. "
         f"Put the files there, or point --data-dir (or ${locations.DATA_DIR_ENV}) at the folder "
         f"that holds '{name}/'.")
-    if spec.url:
+    if spec.url and offer_download:
         message += (f" It can be downloaded from {spec.url}: run `python -m seqrec.datasets "
                     f"download {name}` or pass download=True.")
         if not spec.checksum_pinned:
@@ -293,9 +296,12 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
     key = _fingerprint(source) if source is not None else state
     tfds_dir = locations.cache_dir(cache_dir) / "tfds" / name / key
     builder = spec.make_builder(source, str(tfds_dir))
-    builder.download_and_prepare(
-        download_dir=str(locations.cache_dir(cache_dir) / "downloads"),
-        download_config=tfds.download.DownloadConfig(verify_ssl=True))
+    try:
+        builder.download_and_prepare(
+            download_dir=str(locations.cache_dir(cache_dir) / "downloads"),
+            download_config=tfds.download.DownloadConfig(verify_ssl=True))
+    except DownloadError as err:
+        raise DownloadError(f"{err} {not_present_message(name, data_dir, offer_download=False)}") from err
     events, items, tags = read_item_records(builder)
     log.info("loaded %s (%s) from %s", name, state, where)
     return Interactions(name, events, items, feature_structure=spec.feature_structure, tags=tags,

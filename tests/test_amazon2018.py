@@ -17,12 +17,14 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from seqrec.datasets import REGISTRY, DataError, DatasetNotFoundError, amazon2018, load, protocols, status
+from seqrec.datasets.downloads import DownloadError
 from seqrec.datasets.features import SEPARATOR, encode_item_features
 from seqrec.datasets.registry import amazon_2018_spec, not_present_message, register
 from seqrec.datasets.sequences import Vocabulary
@@ -118,6 +120,8 @@ def test_fashion_5core_counts_match_manifest(fashion):
 def test_fashion_repeats_are_kept_counted_and_logged(fashion_and_log, data_dir):
     fashion, records = fashion_and_log
     assert amazon2018.count_repeats(fashion.events) == (111, 134)
+    summary = fashion.summary()  # kept with the data, not only logged once
+    assert (summary["repeated_events"], summary["repeated_pairs"]) == (111, 134)
     warnings = records.text(logging.WARNING)
     assert f"{data_dir / FASHION / 'AMAZON_FASHION_5.json'}: 111 of 3176" in warnings
     assert "111 of 3176 events repeat an earlier (user, item, timestamp) exactly" in warnings
@@ -388,6 +392,19 @@ def deepyeti(shared_data, tmp_path_factory):
     yield server, root
     server.shutdown()
     server.server_close()
+
+
+def test_download_without_network_fails_within_seconds(monkeypatch, tmp_path):
+    """TFDS retried for minutes (207 s measured for movielens-100k without a network)."""
+    monkeypatch.setattr(amazon2018, "BASE_URL", "https://deepyeti.seqrec-offline.invalid/")
+    start = time.perf_counter()
+    with pytest.raises(DownloadError) as err:
+        load(FASHION, data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", download=True)
+    assert time.perf_counter() - start < 60
+    for part in ("Cannot reach deepyeti.seqrec-offline.invalid:443", REVIEWS_FILE, "no network",
+                 str(tmp_path / "data" / FASHION)):
+        assert part in str(err.value)
+    assert isinstance(err.value, DatasetNotFoundError) and "pass download=True" not in str(err.value)
 
 
 def test_download_is_logged_unverified_and_loads(deepyeti, with_metadata, monkeypatch, tmp_path, caplog):
