@@ -114,7 +114,7 @@ class Interactions:
             "interactions": len(events),
             "first": pd.Timestamp(first, unit="s", tz="UTC").isoformat(),
             "last": pd.Timestamp(last, unit="s", tz="UTC").isoformat(),
-            "span_days": round((last - first) / 86400, 1),
+            "span_days": round(float(last - first) / 86400, 1),
             "density": len(events) / (n_users * n_items),
             "rating_min": float(events["rating"].min()),
             "rating_max": float(events["rating"].max()),

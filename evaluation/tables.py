@@ -81,8 +81,19 @@ def build_cells(reference: pd.DataFrame, ours: dict[tuple[str, str, str], float]
 STATISTIC_ROWS = ("improv.", "improvement", "p-value")
 
 
-def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.4f}"
+def _fmt(value: float | None, method: str = "") -> str:
+    """Our number as the paper prints its kind: a p-value with 3 significant digits, an improvement in
+    per cent with 2 decimals, a metric with 4."""
+    if value is None:
+        return ""
+    if method == "p-value":
+        return f"{value:.3g}"
+    return f"{value:.2f}" if method in STATISTIC_ROWS else f"{value:.4f}"
+
+
+def _comparable(manifest: dict) -> dict[str, bool]:
+    """Per table dataset: whether our numbers may be set against the paper's (not on synthetic data)."""
+    return {d["paper_dataset"]: not d["name"].startswith("synthetic") for d in manifest["datasets"]}
 
 
 def _best(cells: list[Cell]) -> set[tuple[str, str, str]]:
@@ -126,10 +137,14 @@ def render_markdown(cells: list[Cell], manifest: Manifest, title: str) -> str:
     best = _best(cells)
     metrics = list(dict.fromkeys(c.metric for c in cells))
     index = {(c.dataset, c.method, c.metric): c for c in cells}
+    comparable = _comparable(m)
     for dataset in dict.fromkeys(c.dataset for c in cells):
         header = ["method"] + [f"{k} {col}" for k in metrics for col in ("paper", "ours", "diff")]
-        lines += ["", f"## {dataset}", "", "| " + " | ".join(header) + " |",
-                  "|" + "---|" * len(header)]
+        lines += ["", f"## {dataset}", ""]
+        if not comparable.get(dataset, True):
+            lines += ["Synthetic stand-in data: our numbers are not comparable with the paper's, so no "
+                      "difference is shown.", ""]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for method in dict.fromkeys(c.method for c in cells if c.dataset == dataset):
             row = [method]
             for metric in metrics:
@@ -137,12 +152,16 @@ def render_markdown(cells: list[Cell], manifest: Manifest, title: str) -> str:
                 if c is None:
                     row += ["", "", ""]
                     continue
-                ours = _fmt(c.ours) if c.status == "ok" else c.status
+                ours = _fmt(c.ours, method) if c.status == "ok" else c.status
                 if c.se is not None:
                     ours += f" ± {c.se:.4f}"
                 if (dataset, method, metric) in best:
                     ours = f"**{ours}**"
-                diff = f"{c.ours - float(c.paper):+.4f}" if c.status == "ok" and c.paper else ""
+                shown = c.status == "ok" and c.paper and comparable.get(dataset, True) and method != "p-value"
+                diff = ""
+                if shown:
+                    diff = f"{c.ours - float(c.paper):+.2f}" if method in STATISTIC_ROWS else \
+                        f"{c.ours - float(c.paper):+.4f}"
                 row += [c.paper or "–", ours, diff]
             lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"

@@ -58,6 +58,8 @@ def test_latest_small_counts_match_manifest(ml_small):
     assert not events.duplicated(["user", "item"]).any()
     summary = ml_small.summary()
     assert (summary["users"], summary["items"], summary["interactions"]) == (610, 9_724, 100_836)
+    # plain Python numbers, so that printing the summary shows 8213.8, not np.float64(8213.8)
+    assert summary["span_days"] == 8213.8 and "np." not in repr(summary)
 
 
 def test_latest_small_tags_match_manifest(ml_small):
