@@ -1,15 +1,18 @@
-"""Command line: list datasets and their status, describe one, or download one.
+"""Command line: list datasets and their status, describe one (or your own log), or download one.
 
     python -m seqrec.datasets [--data-dir DIR]
     python -m seqrec.datasets describe NAME [--data-dir DIR] [--download]
+    python -m seqrec.datasets describe --log PATH [--log-user COLUMN ...]
     python -m seqrec.datasets download NAME [--data-dir DIR]
+
+The ``--log`` flags are those of the reproduce scripts (`seqrec.datasets.own_log.add_arguments`).
 """
 
 import argparse
 import json
 import sys
 
-from . import locations, registry
+from . import locations, own_log, registry
 from .errors import DataError
 
 
@@ -22,8 +25,8 @@ def _list(data_dir) -> None:
         print(f"{name:<{width}}  {state:<12}  {where}")
 
 
-def _describe(name: str, data_dir, download: bool) -> None:
-    summary = registry.load(name, data_dir=data_dir, download=download).summary()
+def _describe(interactions) -> None:
+    summary = interactions.summary()
     lengths = summary.pop("sequence_length")
     for key, value in summary.items():
         print(f"{key:<20} {value:.6f}" if isinstance(value, float) else f"{key:<20} {value}")
@@ -39,18 +42,27 @@ def main(argv=None) -> int:
     sub.add_parser("list", help="every dataset with its status (the default)")
     describe = sub.add_parser("describe", help="users, items, interactions, time span, density, "
                               "sequence-length quantiles")
-    describe.add_argument("name")
+    describe.add_argument("name", nargs="?", help="a registered dataset (or pass --log)")
     describe.add_argument("--download", action="store_true", help="download it if absent")
+    own_log.add_arguments(describe)
     download = sub.add_parser("download", help="download and prepare a dataset")
     download.add_argument("name")
     for p in (describe, download):
         p.add_argument("--data-dir", default=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.command == "describe":
+        if (args.name is None) == (args.log is None):
+            describe.error("name a registered dataset or pass --log PATH (one of them)")
+        try:
+            fmt = own_log.log_format(args)
+        except ValueError as err:
+            describe.error(str(err))
     try:
-        if args.command == "describe":
-            _describe(args.name, args.data_dir, args.download)
-        elif args.command == "download":
-            _describe(args.name, args.data_dir, True)
+        if args.command == "describe" and args.log is not None:
+            _describe(own_log.load_log(args.log, fmt))
+        elif args.command in ("describe", "download"):
+            _describe(registry.load(args.name, data_dir=args.data_dir,
+                                    download=args.command == "download" or args.download))
         else:
             _list(args.data_dir)
     except DataError as err:

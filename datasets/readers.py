@@ -4,10 +4,12 @@ Every reader reads all fields as text first and converts them column by column, 
 reported with its file, line and column, and the fix. Line numbers are 1-based and count header lines.
 """
 
+import bz2
 import csv
 import gzip
 import io
 import os
+import re
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -87,6 +89,40 @@ def numbered_lines(path: Path, url: str) -> Iterator[tuple[int, bytes]]:
                         f"it again from {url}.") from err
 
 
+COMPRESSED = (".gz", ".bz2", ".zip")
+
+
+def uncompressed_name(path: str | os.PathLike) -> str:
+    """The name of the file ``path`` holds once decompressed: ``clicks.csv`` for ``clicks.csv.gz`` (a
+    ``.zip``'s member is named by `read_file`)."""
+    path = Path(path)
+    return path.stem if path.suffix in COMPRESSED else path.name
+
+
+def read_file(path: str | os.PathLike) -> tuple[bytes, str]:
+    """``(content, name)`` of a plain file, or of the one file in a gzip, bz2 or zip archive (recognised by
+    the suffix, `COMPRESSED`); ``name`` (``clicks.csv`` for ``clicks.csv.gz`` or a ``.zip`` holding
+    ``clicks.csv``) says what the content is. A truncated or corrupt archive raises `DataError` naming
+    the file."""
+    path = Path(path)
+    if path.suffix not in COMPRESSED:
+        return path.read_bytes(), path.name
+    try:
+        if path.suffix == ".gz":
+            return gzip.decompress(path.read_bytes()), path.stem
+        if path.suffix == ".bz2":
+            return bz2.decompress(path.read_bytes()), path.stem
+        with zipfile.ZipFile(path) as archive:
+            members = [n for n in archive.namelist() if not n.endswith("/")]
+            if len(members) == 1:
+                return archive.read(members[0]), Path(members[0]).name
+    except (OSError, EOFError, ValueError, zlib.error, zipfile.BadZipFile) as err:
+        raise DataError(f"{path}: cannot read the {path.suffix} archive ({err}); it looks truncated or "
+                        "corrupt. Compress the file again, or pass it uncompressed.") from err
+    raise DataError(f"{path}: a .zip log must hold exactly one file; it holds {members}. Pass that file, "
+                    "or an archive holding only it.")
+
+
 def decode_text(data: bytes, label: str, encodings: Sequence[str]) -> str:
     """Decode ``data`` with the first encoding that works (e.g. UTF-8, then latin-1)."""
     for encoding in encodings:
@@ -149,7 +185,11 @@ def read_delimited(
                 f"expected ({sep.join(map(str, frame.columns))}): {line[:120]!r}. Fix or remove that line "
                 f"(a {sep!r} at the end of a line adds an empty field).")
         if text.rstrip().count("\n") + 1 != len(frame) + header_lines:  # blank or multi-line rows
-            _set_lines(frame, header_lines, _csv_lines(text, sep, header_lines))
+            try:
+                _set_lines(frame, header_lines, _csv_lines(text, sep, header_lines))
+            except csv.Error as err:  # e.g. a field longer than the csv module's limit
+                raise DataError(f"{label}: cannot read the file's lines ({err}). Check that the file is "
+                                "complete and that every quoted field is closed.") from err
     frame.columns = [str(c).strip() for c in frame.columns]
     missing = [c for c in required if c not in frame.columns]
     if missing:
@@ -160,6 +200,28 @@ def read_delimited(
     if frame.empty:
         raise DataError(f"{label}: the file has a header but no data rows.")
     return frame, header_lines
+
+
+def check_field_counts(frame: pd.DataFrame, text: str, label: str, sep: str, header_lines: int) -> None:
+    """Raise `DataError` for the first line of ``frame`` (made by `read_delimited` from ``text``) with
+    fewer fields than the frame has columns: pandas reads missing fields as empty, so only rows whose
+    last field is empty are looked at. A line with a quote character is left alone (a quoted field may
+    hold the separator, or span lines)."""
+    if len(sep) > 1:  # `_split_lines` checks lines split at a multi-character separator itself
+        return
+    empty = np.flatnonzero((frame.iloc[:, -1] == "").to_numpy(dtype=bool))
+    if not len(empty):
+        return
+    lines = pd.Series(text.split("\n"), dtype=object).iloc[_lines(frame, empty, header_lines) - 1]
+    lines = lines.str.rstrip("\r")
+    fields = lines.str.count(re.escape(sep)).to_numpy() + 1
+    short = np.flatnonzero((fields < len(frame.columns)) & ~lines.str.contains('"', regex=False).to_numpy())
+    if len(short):
+        k = short[0]
+        raise DataError(
+            f"{label}: line {lines.index[k] + 1} has {fields[k]} {sep!r}-separated fields, expected "
+            f"{len(frame.columns)} ({sep.join(map(str, frame.columns))}): {lines.iloc[k][:120]!r}. Fix or "
+            "remove that line.")
 
 
 def _split_lines(
@@ -220,12 +282,17 @@ def line_number(frame: pd.DataFrame, position: int, header_lines: int) -> int:
 
 def _line(frame: pd.DataFrame, position: int, header_lines: int) -> int:
     """The file line number of row ``position`` of a frame made by `read_delimited`."""
-    line = position + 1 + header_lines
+    return int(_lines(frame, np.array([position]), header_lines)[0])
+
+
+def _lines(frame: pd.DataFrame, positions: np.ndarray, header_lines: int) -> np.ndarray:
+    """The file line numbers of rows ``positions`` of a frame made by `read_delimited`."""
+    lines = positions + 1 + header_lines
     if "line_offsets" in frame.attrs:
         rows, extra = frame.attrs["line_offsets"]
-        k = np.searchsorted(rows, position, side="right") - 1
-        line += int(extra[k]) if k >= 0 else 0
-    return int(line)
+        k = np.searchsorted(rows, positions, side="right") - 1
+        lines = lines + np.where(k >= 0, np.asarray(extra)[k], 0)
+    return lines
 
 
 def _fail(label: str, frame: pd.DataFrame, bad: np.ndarray, column: str, header_lines: int,
@@ -269,31 +336,54 @@ def numbers(frame: pd.DataFrame, column: str, label: str, header_lines: int,
     return values.astype(dtype)
 
 
+UNIX_UNITS = {"unix": 1, "unix_ms": 10 ** 3, "unix_us": 10 ** 6, "unix_ns": 10 ** 9}  # per second
+LATEST = pd.Timestamp("2100-01-01", tz="UTC")  # a later interaction time is a unit or format mistake
+
+
 def timestamps(frame: pd.DataFrame, column: str, label: str, header_lines: int,
                fmt: str = "unix") -> pd.Series:
     """Convert a time column to int64 unix seconds (UTC).
 
     Args:
-      fmt: ``"unix"`` (seconds, fractions floored), ``"unix_ms"``, ``"iso"`` (ISO 8601; naive times
-        are read as UTC), ``"auto"`` (``unix`` when most values are numeric, else ``iso``; so that a
-        few bad values in a unix column are reported, not every good one), or a ``strftime`` pattern
-        such as ``"%Y-%m-%d %H"``.
+      fmt: ``"unix"`` (seconds, fractions floored), ``"unix_ms"``, ``"unix_us"``, ``"unix_ns"``, ``"iso"``
+        (ISO 8601; naive times are read as UTC), ``"auto"``, or a ``strftime`` pattern such as
+        ``"%Y-%m-%d %H"``. ``"auto"`` reads a column whose values are mostly numeric (so that a few bad
+        values in a unix column are reported, not every good one) as unix time in the unit its median
+        magnitude implies (below 1e11 seconds, 1e14 milliseconds, 1e17 microseconds, else
+        nanoseconds: each bound is year 5138 in the smaller unit and 1973 in the larger), and any other
+        column as ISO 8601.
+
+    Raises:
+      DataError: an unparsable value, or a time before 1970 or after 2099 (a wrong unit or format),
+        naming the line.
     """
     raw = frame[column].astype(str).str.strip()
     if fmt == "auto":
-        fmt = "unix" if pd.to_numeric(raw, errors="coerce").notna().mean() > 0.5 else "iso"
-    if fmt in ("unix", "unix_ms"):
+        numeric = pd.to_numeric(raw, errors="coerce")
+        fmt = "iso"
+        if numeric.notna().mean() > 0.5:
+            magnitude = float(numeric.abs().median())
+            fmt = next(unit for unit, bound in (("unix", 1e11), ("unix_ms", 1e14), ("unix_us", 1e17),
+                                                ("unix_ns", np.inf)) if magnitude < bound)
+    if fmt in UNIX_UNITS:
         values = pd.to_numeric(raw, errors="coerce")
         bad = values.isna().to_numpy()
         if bad.any():
             _fail(label, frame, bad, column, header_lines, "unparsable",
-                  "Timestamps must be unix seconds; pass the time format if they are dates.")
-        seconds = values // 1000 if fmt == "unix_ms" else values
-        return np.floor(seconds).astype(np.int64)
-    kwargs = {"format": "ISO8601"} if fmt == "iso" else {"format": fmt}
-    parsed = pd.to_datetime(raw, errors="coerce", utc=True, **kwargs)
-    bad = parsed.isna().to_numpy()
+                  "Timestamps must be unix seconds (or the unit of the time format); pass the time "
+                  "format if they are dates.")
+        seconds = np.floor(values // UNIX_UNITS[fmt] if fmt != "unix" else values).astype(np.int64)
+    else:
+        kwargs = {"format": "ISO8601"} if fmt == "iso" else {"format": fmt}
+        parsed = pd.to_datetime(raw, errors="coerce", utc=True, **kwargs)
+        bad = parsed.isna().to_numpy()
+        if bad.any():
+            _fail(label, frame, bad, column, header_lines, "unparsable",
+                  f"Expected timestamps in format {fmt!r}.")
+        seconds = ((parsed - _EPOCH) // pd.Timedelta(seconds=1)).astype(np.int64)
+    bad = ((seconds < 0) | (seconds >= int(LATEST.timestamp()))).to_numpy()
     if bad.any():
-        _fail(label, frame, bad, column, header_lines, "unparsable",
-              f"Expected timestamps in format {fmt!r}.")
-    return ((parsed - _EPOCH) // pd.Timedelta(seconds=1)).astype(np.int64)
+        _fail(label, frame, bad, column, header_lines, f"out-of-range (read as {fmt})",
+              "Interaction times must lie between 1970 and 2099: check the time unit (unix seconds, "
+              "unix_ms, unix_us, unix_ns) or the date format.")
+    return seconds

@@ -16,6 +16,7 @@ from seqrec.datasets import (
     ProtocolError,
     load,
     load_log,
+    readers,
 )
 from seqrec.datasets.own_log import read_log
 from seqrec.datasets.protocols import filter_min_counts
@@ -317,6 +318,29 @@ def test_log_unparsable_timestamp_reports_the_real_line(tmp_path, suffix):
     # an explicit ISO format reports the first value that is not ISO 8601
     with pytest.raises(DataError, match=r"line 2: '100'.*format 'iso'"):
         read_log(path, LogFormat(time_format="iso"))
+
+
+@pytest.mark.parametrize("unit", ["unix", "unix_ms", "unix_us", "unix_ns"])
+def test_log_auto_time_format_detects_the_unit(tmp_path, unit):
+    """Millisecond times were read as seconds (dates in the year 49503, gaps 1000x too large)."""
+    seconds = [1_262_304_000, 1_262_390_400, 1_700_000_000]  # 2010-01-01, a day later, 2023
+    scale = readers.UNIX_UNITS[unit]
+    rows = [(u, i, 4.0, t * scale + scale // 2) for (u, i, _, _), t in zip(LOG_ROWS, seconds, strict=True)]
+    events, _ = read_log(write_log(tmp_path / "times.csv", rows=rows), LogFormat())
+    assert events["timestamp"].tolist() == seconds
+    if unit != "unix":  # the same file read as seconds is refused, not silently 1000x off
+        with pytest.raises(DataError, match=r"3 out-of-range \(read as unix\) value.*line 2.*time unit"):
+            read_log(tmp_path / "times.csv", LogFormat(time_format="unix"))
+
+
+@pytest.mark.parametrize("value, fmt", [(-5, "auto"), ("2150-01-01", "iso"), ("1969-12-31", "auto")])
+def test_log_refuses_times_before_1970_or_after_2099(tmp_path, value, fmt):
+    path = write_log(tmp_path / "times.csv", rows=[*LOG_ROWS[:2], ("u2", "i1", 5.0, value)])
+    if fmt == "iso" or isinstance(value, str):
+        path.write_text(path.read_text().replace(",100\n", ",1970-01-02\n").replace(
+            ",200\n", ",1970-01-03\n"))
+    with pytest.raises(DataError, match=rf"1 out-of-range .*line 4: '{value}'.*between 1970 and 2099"):
+        read_log(path, LogFormat(time_format=fmt))
 
 
 def test_log_unparsable_timestamp_after_blank_lines(tmp_path):
