@@ -16,6 +16,9 @@ Builders may add extra item-level Text features (e.g. ``imdb_id``) and a ``tags`
 ``{user_id: Text, tag: Text, timestamp: int64}``.
 """
 
+import contextlib
+import io
+import logging
 import os
 from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
@@ -24,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import tensorflow_datasets as tfds
+
+log = logging.getLogger(__name__)
 
 EVENT_FEATURES = {"user_id": tfds.features.Text(), "rating": np.float32, "timestamp": np.int64}
 TAG_FEATURES = {"user_id": tfds.features.Text(), "tag": tfds.features.Text(), "timestamp": np.int64}
@@ -135,6 +140,18 @@ def item_examples(
 
 def _decode(values: Sequence[bytes]) -> np.ndarray:
     return np.char.decode(np.asarray(values, dtype=bytes), "utf-8").astype(object)
+
+
+def prepare(builder: tfds.core.DatasetBuilder, **kwargs) -> None:
+    """``builder.download_and_prepare(**kwargs)`` with what tensorflow-datasets prints on the way
+    ("Downloading and preparing dataset Unknown size ...", meaningless for a local file) logged at INFO
+    instead of printed."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        builder.download_and_prepare(**kwargs)
+    for line in printed.getvalue().splitlines():
+        if line.strip():
+            log.info("tensorflow-datasets: %s", line.strip())
 
 
 def read_item_records(

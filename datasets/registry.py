@@ -24,7 +24,7 @@ from . import amazon, amazon2018, lastfm, locations, movielens, netflix, synthet
 from .downloads import DownloadError
 from .errors import DatasetNotFoundError
 from .interactions import Interactions
-from .records import read_item_records
+from .records import prepare, read_item_records
 
 log = logging.getLogger(__name__)
 
@@ -297,9 +297,8 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
     tfds_dir = locations.cache_dir(cache_dir) / "tfds" / name / key
     builder = spec.make_builder(source, str(tfds_dir))
     try:
-        builder.download_and_prepare(
-            download_dir=str(locations.cache_dir(cache_dir) / "downloads"),
-            download_config=tfds.download.DownloadConfig(verify_ssl=True))
+        prepare(builder, download_dir=str(locations.cache_dir(cache_dir) / "downloads"),
+                download_config=tfds.download.DownloadConfig(verify_ssl=True))
     except DownloadError as err:
         raise DownloadError(f"{err} {not_present_message(name, data_dir, offer_download=False)}") from err
     events, items, tags = read_item_records(builder)

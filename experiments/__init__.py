@@ -9,6 +9,14 @@ regenerate each table and figure::
 The reproduce scripts are these functions behind the shared command line (`cli`).
 """
 
-from .pipeline import MethodSpec, PaperDataset, Prepared, Results, Run, RunOptions, run
-
 __all__ = ["MethodSpec", "PaperDataset", "Prepared", "Results", "Run", "RunOptions", "run"]
+
+
+def __getattr__(name: str):
+    """The pipeline's names, imported on first use, so that ``from seqrec.experiments import cli`` (the
+    reproduce scripts' first import) runs before TensorFlow is imported and can quiet its logging."""
+    if name in __all__:
+        from . import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

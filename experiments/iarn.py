@@ -34,17 +34,32 @@ from seqrec.evaluation.tables import TableOutput
 from seqrec.evaluation.tasks import RatingTask
 from seqrec.training import FactorAdapter, IARNMethod
 
-from .pipeline import MethodSpec, PaperDataset, Prepared, Results, RunOptions, open_manifest, paper_table, run
+from .pipeline import (
+    MethodSpec,
+    PaperDataset,
+    Prepared,
+    Results,
+    RunOptions,
+    open_manifest,
+    paper_table,
+    run,
+    select,
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class IARNDataset(PaperDataset):
-    """A dataset of IARN's Table 2: its time cut, embedding size, rating scale, and the minimum number of
-    ratings of a user and an item (section 4.1: more than 3; Figure 3 raises it)."""
+    """A dataset of IARN's Table 2: its time cut (empty: the day of the 80 % quantile in time, for data
+    the paper has no cut for), embedding size, rating scale (None: predictions not clipped), and the
+    minimum number of ratings of a user and an item (section 4.1: more than 3; Figure 3 raises it;
+    ``--min-user`` and ``--min-item``, given the same value, override it). An extra dataset gets the
+    defaults."""
 
-    cut: str
-    dim: int
-    clip: tuple[float, float]
+    THRESHOLDS = {"min_user": "min_count", "min_item": "min_count"}
+
+    cut: str = ""
+    dim: int = 25
+    clip: tuple[float, float] | None = None
     min_count: int = 4
 
 
@@ -101,17 +116,16 @@ PROFILES = {
 }
 
 
-def paper_datasets(options: RunOptions, labels=None) -> list[IARNDataset]:
-    """The datasets a run covers: the synthetic stand-in for the smoke profile, else the paper's
-    (restricted to ``labels`` when given)."""
-    if options.profile == "smoke":
-        return [SMOKE]
-    return [p for p in DATASETS if not labels or p.label in labels]
+def paper_datasets(options: RunOptions, default: tuple[str, ...] = ()) -> list[IARNDataset]:
+    """The datasets a run covers (`seqrec.experiments.pipeline.select`): the synthetic stand-in for the
+    smoke profile, else the paper's datasets asked for (none asked: ``default``, or every one), and any
+    other registered dataset or the user's log asked for, as extra datasets."""
+    return select(DATASETS, options, SMOKE, default)
 
 
 def protocol(events: pd.DataFrame, paper: IARNDataset) -> protocols.Split:
-    """IARN's protocol (`seqrec.datasets.protocols.iarn`) at the paper's cut; the synthetic data is cut
-    at the day of its 80 % quantile in time."""
+    """IARN's protocol (`seqrec.datasets.protocols.iarn`) at the paper's cut; the synthetic data (and an
+    extra dataset) is cut at the day of its 80 % quantile in time."""
     cut = paper.cut
     if not cut:
         quantile = int(events["timestamp"].quantile(0.8, interpolation="nearest"))
@@ -177,7 +191,7 @@ def table2(**options) -> TableOutput:
     def task(paper):
         return RatingTask(clip=paper.clip, auc_users=profile.auc_users, seed=options.seed)
 
-    papers = paper_datasets(options, options.datasets)
+    papers = paper_datasets(options)
     results = run(papers, preparer(task), lambda prepared: table2_methods(prepared.paper, profile), options,
                   manifest)
     for prepared in results.prepared.values():
@@ -303,9 +317,11 @@ def figure3(**options) -> FigureOutput:
     30, 50, 100}: a minimum length m keeps the users and items with at least m ratings (iterated to a
     fixed point), then applies IARN's time split. ``options``: `RunOptions`."""
     options = RunOptions(**options)
+    if options.deviations():
+        raise ValueError(f"{', '.join(options.deviations())}: Figure 3 sets the minimum counts itself")
     profile = FIGURE3_PROFILES[options.profile]
     manifest = open_manifest("seqrec.experiments.iarn.figure3", options, profile.scaled)
-    papers = [p for p in paper_datasets(options, options.datasets) if p.find(options.data_dir)]
+    papers = [p for p in paper_datasets(options) if p.find(options.data_dir)]
     variants = {(p.label, m): dataclasses.replace(p, label=f"{p.label}, min length {m}", min_count=m)
                 for p in papers for m in profile.min_lengths}
     prepare_base = preparer(rating_only)
@@ -360,7 +376,7 @@ def figure4(**options) -> FigureOutput:
     options = RunOptions(**options)
     profile = PROFILES[options.profile]
     manifest = open_manifest("seqrec.experiments.iarn.figure4", options, profile.scaled)
-    papers = [p for p in paper_datasets(options, options.datasets) if p.label != "Netflix"]
+    papers = [p for p in paper_datasets(options) if p.label != "Netflix"]
 
     def methods(prepared):
         return [dataclasses.replace(iarn_method(v, prepared.paper, profile.epochs, profile.max_history,
@@ -407,8 +423,7 @@ def figure5(**options) -> FigureOutput:
     options = RunOptions(**options)
     profile = PROFILES[options.profile]
     manifest = open_manifest("seqrec.experiments.iarn.figure5", options, profile.scaled)
-    paper = next((p for p in paper_datasets(options, options.datasets or ["MovieLens"])
-                  if p.find(options.data_dir)), None)
+    paper = next((p for p in paper_datasets(options, ("MovieLens",)) if p.find(options.data_dir)), None)
     if paper is None:
         raise FileNotFoundError(f"none of the datasets {options.datasets or ['MovieLens']} is present in "
                                 f"{options.data_dir or 'the default data folder'}")

@@ -33,7 +33,17 @@ from seqrec.evaluation.tasks import NextItemTask
 from seqrec.models import BPR, MTAM, NARM, STAMP, SASRec, TimeAwareSelfAttention, TiSASRec, TopPop
 from seqrec.training import FactorAdapter, KerasNextItem, PersonalPopAdapter, next_item_model
 
-from .pipeline import MethodSpec, PaperDataset, Prepared, Results, RunOptions, open_manifest, paper_table, run
+from .pipeline import (
+    MethodSpec,
+    PaperDataset,
+    Prepared,
+    Results,
+    RunOptions,
+    open_manifest,
+    paper_table,
+    run,
+    select,
+)
 
 TARGET_TIME_NOTE = ("Every model reads the target's timestamp, as MTAM defines the task "
                     "(Rec(S_u, t_target), section 3): time-aware models know when the next behaviour "
@@ -42,9 +52,13 @@ TARGET_TIME_NOTE = ("Every model reads the target's timestamp, as MTAM defines t
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class MTAMDataset(PaperDataset):
-    """A dataset of MTAM's tables, with the share of users the paper samples and the item threshold."""
+    """A dataset of MTAM's tables, with the share of users the paper samples and the thresholds (both
+    overridden by ``--min-user`` and ``--min-item``)."""
+
+    THRESHOLDS = {"min_user": "min_user", "min_item": "min_item"}
 
     user_fraction: float | None = None
+    min_user: int = 10  # section 6.1
     min_item: int = 30  # section 6.1; lowered only for the synthetic smoke data
 
 
@@ -91,17 +105,18 @@ PROFILES = {
 }
 
 
-def paper_datasets(options: RunOptions, labels=None) -> list[MTAMDataset]:
-    """The synthetic stand-in for the smoke profile, else the paper's datasets (``labels`` only)."""
-    if options.profile == "smoke":
-        return [SMOKE]
-    return [p for p in DATASETS if not labels or p.label in labels]
+def paper_datasets(options: RunOptions, default: tuple[str, ...] = ()) -> list[MTAMDataset]:
+    """The datasets of a run (`seqrec.experiments.pipeline.select`): the synthetic stand-in for the smoke
+    profile, else the paper's datasets asked for (none asked: ``default``, or every one), and any other
+    registered dataset or the user's log asked for, as extra datasets."""
+    return select(DATASETS, options, SMOKE, default)
 
 
 def protocol(events: pd.DataFrame, paper: MTAMDataset, seed: int = 0) -> protocols.Split:
     """MTAM's protocol for one dataset: `seqrec.datasets.protocols.mtam` with the dataset's user sample
-    and item threshold."""
-    return protocols.mtam(events, min_item=paper.min_item, user_fraction=paper.user_fraction, seed=seed)
+    and thresholds."""
+    return protocols.mtam(events, min_user=paper.min_user, min_item=paper.min_item,
+                          user_fraction=paper.user_fraction, seed=seed)
 
 
 def dataset_statistics(split: protocols.Split, data: SequenceData) -> str:
@@ -199,7 +214,7 @@ def describe_modes(profile: Profile) -> str:
 def _run(function: str, options: RunOptions, methods, ks=(10,), papers=None) -> tuple[Results, object]:
     profile = PROFILES[options.profile]
     manifest = open_manifest(f"seqrec.experiments.mtam.{function}", options, profile.scaled)
-    papers = papers if papers is not None else paper_datasets(options, options.datasets)
+    papers = papers if papers is not None else paper_datasets(options)
     results = run(papers, preparer(options, ks), lambda prepared: methods, options, manifest)
     task = NextItemTask(ks=ks)
     manifest.notes += [f"task: {task.describe()}", f"computation: {describe_modes(profile)}",
@@ -313,15 +328,15 @@ def figure3_4(**options) -> FigureOutput:
     """MTAM Figures 3 and 4 (section 6.4): HR@K and NDCG@K, K in {1, 5, 10, 30, 50} (the authors' code's
     cut-offs), of GRU, T-SeqRec, T-GRU, SASRec, NARM++, STAMP and MTAM on Amazon Electronics (Figure 3)
     and Ali Mobile (Figure 4). When neither gives a run (absent, or too small for the protocol) and no
-    ``datasets`` are asked for, the first other Table 2 dataset that gives one stands in, and the output
-    says so. ``options``: `RunOptions`."""
+    ``datasets`` or ``log`` are asked for, the first other Table 2 dataset that gives one stands in, and
+    the output says so. ``options``: `RunOptions`."""
     options = RunOptions(**options)
     profile = PROFILES[options.profile]
     methods = [m for m in table2_methods(profile) if m.name in FIGURE_MODELS]
     results, manifest = _run("figure3_4", options, methods, ks=FIGURE_KS,
-                             papers=paper_datasets(options, options.datasets or FIGURE_DATASETS))
+                             papers=paper_datasets(options, FIGURE_DATASETS))
     manifest.notes += results.skipped_notes()
-    if options.profile != "smoke" and not options.datasets and not results.runs:
+    if options.profile != "smoke" and not options.datasets and not options.log and not results.runs:
         for stand_in in (p for p in paper_datasets(options) if p.label not in FIGURE_DATASETS):
             if stand_in.find(options.data_dir):
                 results = run([stand_in], preparer(options, FIGURE_KS), lambda prepared: methods, options,

@@ -5,11 +5,13 @@
          evaluate once on test -> `Results` -> a table beside the paper's numbers, or a figure
 
 A paper module (`seqrec.experiments.iarn`, `mtam`, `usergru`) is configuration: its datasets and their
-stand-ins, its protocol (``prepare``), its methods (`MethodSpec`), its profiles; it calls `run` and turns
-the `Results` into a `TableOutput` (`paper_table`) or a `FigureOutput`.
+stand-ins, its protocol (``prepare``), its methods (`MethodSpec`), its profiles; it picks the datasets of a
+run with `select` (the paper's, or any registered dataset or the user's own log as an extra one), calls
+`run` and turns the `Results` into a `TableOutput` (`paper_table`) or a `FigureOutput`.
 """
 
 import dataclasses
+import difflib
 import itertools
 import logging
 import sys
@@ -17,21 +19,23 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 from tqdm import tqdm
 
 from seqrec import reference
-from seqrec.datasets import Interactions, ProtocolError, first_loadable, load
+from seqrec.datasets import REGISTRY, Interactions, LogFormat, ProtocolError, first_loadable, load, load_log
+from seqrec.datasets.own_log import log_name
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.datasets.protocols import Split
 from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
-from seqrec.training import FitContext, Method, set_seed
+from seqrec.training import FitContext, Method, set_seed, tensorboard
 
 log = logging.getLogger(__name__)
 PROFILES = ("smoke", "small", "paper")
+THRESHOLD_OPTIONS = ("min_user", "min_item")  # the `RunOptions` that override a protocol's thresholds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,14 +43,18 @@ class RunOptions:
     """What every reproduction takes (the shared command line, `seqrec.experiments.cli`).
 
     Attributes:
-      profile: ``smoke`` (seconds, synthetic data), ``small`` (minutes on a CPU, real data present) or
-        ``paper`` (the paper's datasets and settings).
+      profile: ``smoke`` (a minute or a few, synthetic data), ``small`` (minutes to hours on a CPU, real
+        data present) or ``paper`` (the paper's datasets and settings).
       data_dir: the raw datasets' folder (default ``$SEQREC_DATA_DIR`` or ``~/seqrec_data``).
-      datasets: the paper datasets to run, by the table's labels (default: every one present).
+      datasets: the datasets to run (`select`): the table's labels, or any registered dataset's name
+        (default: every paper dataset present, or none when ``log`` is given).
       seed: seeds every method's fit (and the protocol's sampling).
       logdir: TensorBoard folder (scalars per epoch, hyper-parameters), or None.
       deterministic: deterministic TensorFlow ops (slower, bit-identical reruns).
       verbose: Keras' verbosity.
+      log, log_format: a user's own interaction log, run as an extra dataset, and how to read it.
+      min_user, min_item: the protocol's minimum events per user and per item in place of the paper's
+        (None: the paper's); the manifest notes each as a deviation from the paper.
     """
 
     profile: str = "small"
@@ -56,35 +64,137 @@ class RunOptions:
     logdir: str | None = None
     deterministic: bool = False
     verbose: int = 0
+    log: str | None = None
+    log_format: LogFormat | None = None
+    min_user: int | None = None
+    min_item: int | None = None
 
     def __post_init__(self):
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if self.datasets is not None:
             object.__setattr__(self, "datasets", tuple(self.datasets))
+        for name in THRESHOLD_OPTIONS:
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+
+    def deviations(self) -> list[str]:
+        """The options that change the paper's protocol, as written on the command line."""
+        return [f"--{name.replace('_', '-')} {getattr(self, name)}" for name in THRESHOLD_OPTIONS
+                if getattr(self, name) is not None]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class PaperDataset:
     """A dataset of a paper's table: its label there, the suite's name for it, and the datasets that may
     stand in for it when it is absent (the output then says it used a stand-in). Papers subclass it with
-    their protocol's settings."""
+    their protocol's settings, and name in ``THRESHOLDS`` the settings that ``--min-user`` and
+    ``--min-item`` override (`with_thresholds`).
+
+    ``use``: the one candidate to read (a registered name asked for with ``--datasets``). ``extra``: not
+    one of the paper's datasets (a registered dataset or the user's ``log``, read with ``log_format``),
+    run under the paper's protocol because it was asked for.
+    """
+
+    THRESHOLDS: ClassVar[dict[str, str]] = {}  # "min_user" / "min_item" -> the setting it overrides
 
     label: str
     own: str
     substitutes: tuple[str, ...] = ()
+    use: str | None = None
+    extra: bool = False
+    log: str | None = None
+    log_format: LogFormat | None = None
 
     @property
     def candidates(self) -> tuple[str, ...]:
-        return (self.own, *self.substitutes)
+        return (self.use,) if self.use else (self.own, *self.substitutes)
 
     def find(self, data_dir=None) -> str | None:
-        """The first candidate that can be loaded without a download, or None."""
-        return first_loadable(self.candidates, data_dir)
+        """The first candidate that can be loaded without a download (the log: its name), or None."""
+        return self.own if self.log else first_loadable(self.candidates, data_dir)
+
+    def load(self, name: str, data_dir=None) -> Interactions:
+        """Dataset ``name`` (found by `find`), or the user's log."""
+        return load_log(self.log, self.log_format, name=name) if self.log else load(name, data_dir=data_dir)
 
     def is_substitute(self, name: str) -> bool:
-        """Whether ``name`` stands in for the paper's dataset (synthetic data always does)."""
-        return name != self.own or name.startswith("synthetic")
+        """Whether ``name`` is not the paper's dataset: it stands in for it (synthetic data always does),
+        or it is an extra dataset."""
+        return self.extra or name != self.own or name.startswith("synthetic")
+
+    def with_thresholds(self, options: "RunOptions") -> "PaperDataset":
+        """This dataset with ``options.min_user`` and ``min_item`` in place of the paper's thresholds;
+        ValueError when the paper's protocol has no such threshold, or has one for users and items that
+        the two would set differently."""
+        values: dict[str, set] = {}
+        for option in THRESHOLD_OPTIONS:
+            value, flag = getattr(options, option), f"--{option.replace('_', '-')}"
+            if option not in self.THRESHOLDS:
+                if value is not None:
+                    raise ValueError(f"{flag}: this paper's protocol has no such threshold")
+                continue
+            field = self.THRESHOLDS[option]
+            values.setdefault(field, set()).add(getattr(self, field) if value is None else value)
+        for field, value in values.items():
+            if len(value) > 1:
+                flags = [f"--{o.replace('_', '-')}" for o, f in self.THRESHOLDS.items() if f == field]
+                raise ValueError(f"the paper's protocol has one threshold, {field}, for users and items (the "
+                                 f"paper: {getattr(self, field)}): give {' and '.join(flags)} the same value")
+        return dataclasses.replace(self, **{field: value.pop() for field, value in values.items()})
+
+
+def select(papers: Sequence[PaperDataset], options: RunOptions, smoke: PaperDataset,
+           default: Sequence[str] = ()) -> list[PaperDataset]:
+    """The datasets a run covers, from ``options.datasets`` and ``options.log``, with the thresholds of
+    ``options`` (`PaperDataset.with_thresholds`):
+
+    * a label of ``papers``: that paper dataset (its own data or a stand-in); the smoke profile runs
+      ``smoke`` instead. With no name asked and no log: the ``default`` labels, or every one;
+    * a registered name that a paper dataset reads (its own or a stand-in): that dataset reading it only;
+    * another registered name, and the log: an extra dataset (`PaperDataset.extra`) of ``smoke``'s class
+      with its default settings, labelled by its name (the log: its file name's stem).
+
+    An unknown name raises ``ValueError`` naming the closest labels and registered names.
+    """
+    labels = {p.label: p for p in papers}
+    reads = {}
+    for paper in papers:
+        for name in paper.candidates:
+            reads.setdefault(name, paper)
+    asked = options.datasets or ()
+    unknown = [name for name in asked if name not in labels and name not in REGISTRY]
+    if unknown:
+        raise ValueError(unknown_datasets(unknown, labels))
+    if options.log and not Path(options.log).is_file():
+        raise ValueError(f"--log {options.log}: no such file")
+    wanted = [name for name in asked if name in labels] if asked or options.log else list(default or labels)
+    chosen = ([smoke] if wanted else []) if options.profile == "smoke" else [labels[n] for n in wanted]
+    for name in asked:
+        if name in reads:
+            chosen.append(dataclasses.replace(reads[name], use=name))
+        elif name not in labels:
+            chosen.append(type(smoke)(label=name, own=name, extra=True))
+    if options.log:
+        name = log_name(options.log)
+        chosen.append(type(smoke)(label=f"{name} (log)" if name in labels else name, own=name, extra=True,
+                                  log=options.log, log_format=options.log_format))
+    unique: dict[str, PaperDataset] = {}
+    for paper in chosen:
+        unique.setdefault(paper.label, paper.with_thresholds(options))
+    return list(unique.values())
+
+
+def unknown_datasets(names: Sequence[str], labels: Iterable[str]) -> str:
+    """The error for dataset names that are neither a label of the paper nor registered: the closest of
+    each (`difflib.get_close_matches`), and what ``--datasets`` takes."""
+    labels = list(labels)
+    said = []
+    for name in names:
+        close = difflib.get_close_matches(name, [*labels, *REGISTRY], n=3)
+        said.append(f"unknown dataset {name!r}" + (f" (closest: {', '.join(close)})" if close else ""))
+    return (f"{'; '.join(said)}. --datasets takes the paper's labels ({', '.join(labels)}) or a registered "
+            "dataset's name (`python -m seqrec.datasets` lists them)")
 
 
 @dataclasses.dataclass
@@ -143,12 +253,14 @@ class Results:
     """Every run of an experiment, and why each dataset or method that has no run has none.
 
     ``runs[dataset][method]`` is a `Run`; ``skipped[(dataset, None)]`` says why a whole dataset did not
-    run, ``skipped[(dataset, method)]`` why one method did not (`status`).
+    run, ``skipped[(dataset, method)]`` why one method did not (`status`); ``extra`` lists the labels of
+    the datasets that are not the paper's (`PaperDataset.extra`).
     """
 
     prepared: dict[str, Prepared] = dataclasses.field(default_factory=dict)
     runs: dict[str, dict[str, Run]] = dataclasses.field(default_factory=dict)
     skipped: dict[tuple[str, str | None], str] = dataclasses.field(default_factory=dict)
+    extra: list[str] = dataclasses.field(default_factory=list)
 
     def status(self, dataset: str, method: str | None = None, metric: str | None = None) -> str:
         """``"ok"`` for a run, else a table status (`seqrec.evaluation.tables.STATUSES`)."""
@@ -288,23 +400,49 @@ def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions) -> R
     start = time.perf_counter()
     task, data = prepared.task, prepared.data
     points = grid_points(spec.grid)
+    folder = prepared.folder or prepared.name
     best, tried = None, []
     for point in points:
         method = spec.build(**point)
-        info = fit(method, data, task, options, prepared.folder or prepared.name)
+        where = folder if len(points) == 1 else f"{folder}/{spec.name}-grid/{_point_name(point)}"
+        info = fit(method, data, task, options, where)
         if len(points) == 1:
-            best = (None, method, info)
+            best = (None, method, info, where)
             break
         metric, mode = task.selection(method)
         score = task.validation_score(method, data)
         tried.append({**point, f"valid_{metric}": round(score, 5), "fit": info})
         if best is None or (score < best[0] if mode == "min" else score > best[0]):
-            best = (score, method, {"selected": tried[-1]})
-    _, method, info = best
+            best = (score, method, {"selected": tried[-1]}, where)
+    _, method, info, where = best
     if tried:
         info = {**info, "grid": tried}
     test = task.evaluate(method, data, "test")
-    return Run(method, test, info, round(time.perf_counter() - start, 1))
+    run_ = Run(method, test, info, round(time.perf_counter() - start, 1))
+    if options.logdir:
+        record_run(Path(options.logdir) / where / method.name, run_, prepared, options.seed)
+    return run_
+
+
+def _point_name(point: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in point.items()) or "default"
+
+
+def record_run(logdir: Path, run_: Run, prepared: Prepared, seed: int) -> None:
+    """TensorBoard for the selected fit of a method (`seqrec.training.tensorboard`): its hyper-parameters
+    (with dataset and seed) and, as HParams metrics, its best validation score and test metrics; the
+    epoch curves of a trainer without a Keras TensorBoard callback (the ``history`` of the classical
+    baselines)."""
+    facts = fit_facts(run_)
+    tensorboard.log_hyperparameters(logdir, {"method": run_.method.name, "dataset": prepared.label,
+                                             "seed": seed, **run_.method.hyperparameters})
+    if isinstance(facts.get("history"), dict):
+        tensorboard.log_history(logdir, facts["history"])
+    final = {f"valid/{k.removeprefix('best_val_')}": v for k, v in facts.items() if k.startswith("best_val_")}
+    if facts.get("valid_metric") and facts.get("best_valid") is not None:
+        final[f"valid/{facts['valid_metric']}"] = facts["best_valid"]
+    final |= {f"test/{k}": v for k, v in run_.test.mean().items()}
+    tensorboard.log_final(logdir, final)
 
 
 def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, Interactions], Prepared],
@@ -314,27 +452,39 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
 
     For each paper dataset: the first of its candidates present is loaded (once per run), ``prepare``
     applies the paper's protocol (a `ProtocolError` marks the dataset not applicable) and the manifest
-    records the dataset, its protocol report and the prepared notes; then each of ``methods(prepared)``
-    that applies is fitted and tested (`fit_and_test`). A method that fails is recorded with its error
-    and the others still run. ``shown``: the metrics printed in the progress lines (default all).
+    records the dataset, its protocol report, the notes on reading it and the prepared notes (and, for
+    an extra dataset, that it is not the paper's); then each of ``methods(prepared)`` that applies is
+    fitted and tested (`fit_and_test`). A method that fails is recorded with its error and the others
+    still run. ``shown``: the metrics printed in the progress lines (default all).
     """
     results, loaded, progress = Results(), {}, Progress()
+    options = run_folder(options, manifest)
     try:
         for paper in datasets:
+            if paper.extra:
+                results.extra.append(paper.label)
             name = paper.find(options.data_dir)
             if name is None:
                 results.skipped[(paper.label, None)] = "dataset not present"
                 continue
-            if name not in loaded:
-                loaded[name] = load(name, data_dir=options.data_dir)
+            if (paper.log, name) not in loaded:
+                loaded[(paper.log, name)] = paper.load(name, options.data_dir)
+            interactions = loaded[(paper.log, name)]
             try:
-                prepared = prepare(paper, name, loaded[name])
+                prepared = prepare(paper, name, interactions)
             except ProtocolError as err:
-                results.skipped[(paper.label, None)] = f"not applicable: {str(err).splitlines()[0][:160]}"
+                results.skipped[(paper.label, None)] = f"not applicable: {shorten(str(err), 160)}"
                 continue
             results.prepared[paper.label] = prepared
             manifest.add_dataset(name, paper.label, prepared.interactions, prepared.substitute,
                                  prepared.split.describe())
+            if paper.extra:
+                manifest.notes.append(
+                    f"{paper.label}: not one of the paper's datasets: "
+                    + (f"your log {paper.log}, read with {paper.log_format or LogFormat()}" if paper.log
+                       else f"the registered dataset {name}")
+                    + ", run under the paper's protocol and settings as an extra dataset")
+            manifest.notes += [f"{paper.label}: {note}" for note in interactions.notes]
             manifest.notes += prepared.notes
             specs = methods(prepared)
             progress.plan(len(specs))
@@ -344,6 +494,21 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
     finally:
         progress.close()
     return results
+
+
+def run_folder(options: RunOptions, manifest: Manifest) -> RunOptions:
+    """``options`` with TensorBoard's folder made ``<logdir>/<stem>/<run-id>`` (``mtam_table2``,
+    ``20261130T051500Z-seed0``), so that scripts and reruns never mix their logs; the manifest notes it
+    (once, however many `run` calls a script makes)."""
+    if not options.logdir:
+        return options
+    stem = "_".join(manifest.script.split(".")[-2:])
+    started = manifest.started.replace("-", "").replace(":", "").replace("+0000", "Z")
+    folder = Path(options.logdir) / stem / f"{started}-seed{manifest.seed}"
+    note = f"TensorBoard logs: {folder} (open with tensorboard --logdir {options.logdir})"
+    if note not in manifest.notes:
+        manifest.notes.append(note)
+    return dataclasses.replace(options, logdir=str(folder))
 
 
 def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest: Manifest, results: Results,
@@ -358,8 +523,7 @@ def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest
         run_ = fit_and_test(spec, prepared, options)
     except Exception as err:  # a failed method must not hide the others' results
         traceback.print_exc(file=sys.stderr)
-        message = str(err).splitlines()[0][:120] if str(err) else ""
-        results.skipped[(label, spec.name)] = f"failed: {type(err).__name__}: {message}"
+        results.skipped[(label, spec.name)] = f"failed: {type(err).__name__}: {shorten(str(err), 120)}"
         progress.step(f"{label} {spec.name} (failed)")
         return
     results.runs.setdefault(label, {})[spec.name] = run_
@@ -369,6 +533,16 @@ def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest
     progress.step(f"{label} {spec.name}: " + ", ".join(
         f"{k} {v:.4f}" for k, v in means.items() if shown is None or k in shown) + f" ({run_.seconds} s)")
     log.info("%s on %s: test %s", spec.name, label, means)
+
+
+def shorten(message: str, limit: int) -> str:
+    """The first line of ``message``, at most ``limit`` characters: cut at a word boundary, with an
+    ellipsis, when it is longer (a table cell's status)."""
+    line = message.strip().splitlines()[0] if message.strip() else ""
+    if len(line) <= limit:
+        return line
+    head = line[:limit - 1]  # textwrap.shorten would drop a single over-long word entirely
+    return (head.rsplit(" ", 1)[0] if " " in head else head).rstrip(" ,;:.") + "…"
 
 
 def fit_facts(run_: Run) -> dict:
@@ -391,9 +565,10 @@ def convergence_note(label: str, runs: dict[str, Run]) -> str:
 
 def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()) -> Manifest:
     """The manifest of a run of ``function`` (e.g. ``seqrec.experiments.mtam.table2``), noting everything
-    its profile scales down from the paper."""
+    its profile scales down from the paper and every option that deviates from the paper's protocol."""
     manifest = Manifest(script=function, profile=options.profile, seed=options.seed)
     manifest.notes += [f"{options.profile} profile: {s}" for s in scaled]
+    manifest.notes += [f"deviation from the paper: {option}" for option in options.deviations()]
     return manifest
 
 
@@ -402,9 +577,12 @@ def paper_table(stem: str, title: str, manifest: Manifest, ours: dict, results: 
     """Close the manifest and set ``ours`` (``{(dataset, method, metric): value}``) beside the paper's
     numbers of ``stem`` (`seqrec.reference`), each method's number with its standard error
     (`Results.errors`, or ``errors`` for cells of our own); every cell without our number says why
-    (`Results.status`); ``extra`` cells are ours alone."""
+    (`Results.status`); ``extra`` cells are ours alone, as are the rows of the datasets that are not the
+    paper's (`Results.extra`: the paper's rows, without its numbers)."""
     manifest.finish()
     metrics = {key[2] for key in ours}
-    cells = tables.build_cells(tables.load_reference(reference.table_path(stem)), ours, results.status, extra,
-                               results.errors(metrics) | (errors or {}))
+    paper = tables.load_reference(reference.table_path(stem))
+    rows = dict.fromkeys(zip(paper["method"], paper["metric"], strict=True))
+    extra = [*((label, method, metric) for label in results.extra for method, metric in rows), *extra]
+    cells = tables.build_cells(paper, ours, results.status, extra, results.errors(metrics) | (errors or {}))
     return tables.TableOutput(stem, title, cells, manifest)

@@ -457,6 +457,12 @@ class AttentionalUserGRUCell(_UserGRUCell):
         attention = ops.matmul(inputs, self.attention_kernel[self.units:]) + self.attention_bias
         return ops.concatenate([attention, inputs], axis=-1)
 
+    def gate(self, inputs: Tensor, previous: Tensor) -> Tensor:
+        """Eq. 8's ``xi`` [..., dim] for step inputs ``[e_i ; e_v]`` [..., 2 dim] and the states before
+        them ``h_{t-1}`` [..., units]: a whole sequence at once, for inspection (TensorBoard)."""
+        return ops.sigmoid(self.project(inputs)[..., :self.user_dim]
+                           + ops.matmul(previous, self.attention_kernel[:self.units]))
+
     def recurrent_weights(self) -> list[Tensor]:
         n = self.units
         return [ops.concatenate([self.recurrent_kernel[:, :2 * n], self.attention_kernel[:n]], axis=1),

@@ -46,6 +46,7 @@ from seqrec.layers import (
 from .dropout import PhiloxDropout
 
 BACKBONES = ("iarn", "tagm", "rnn", "lstm")
+GATED = ("iarn", "tagm")  # the backbones with attention gates (`IARN.attention`)
 VARIANTS = {  # the names of IARN's section 4.1 -> (backbone, uses item features)
     "IARN": ("iarn", True),
     "IARN-Plain": ("iarn", False),
@@ -107,7 +108,7 @@ class IARN(keras.Model):
         self.sides = {}
         for side in ("user", "item"):
             layers = {}
-            if backbone in ("iarn", "tagm"):
+            if backbone in GATED:
                 layers["context"] = BidirectionalContext(hidden, kernel_regularizer=reg,
                                                          name=f"{side}_context")
                 gate = InteractingAttention if backbone == "iarn" else TemporalAttentionGate
@@ -157,7 +158,7 @@ class IARN(keras.Model):
 
     def call(self, inputs, training=False):
         x, masks = self._encode(inputs, training)
-        gates = self._gates(x, masks) if self.backbone in ("iarn", "tagm") else None
+        gates = self._gates(x, masks) if self.backbone in GATED else None
         heads = {}
         for side in ("user", "item"):
             seq = x[side] if gates is None else ops.concatenate([x[side], gates[side]], axis=-1)
@@ -168,7 +169,7 @@ class IARN(keras.Model):
     def attention(self, inputs) -> dict:
         """The attention scores of every step: ``user`` [B, Lu] over the user's history and ``item``
         [B, Li] over the item's history (0 on padding). Only the gated backbones have them."""
-        if self.backbone not in ("iarn", "tagm"):
+        if self.backbone not in GATED:
             raise ValueError(f"the {self.backbone} backbone has no attention scores")
         x, masks = self._encode(inputs)
         gates = self._gates(x, masks)

@@ -99,8 +99,9 @@ class UserGRU(keras.Model):
         self.carry = self.add_weight(shape=(lanes, units), initializer="zeros", trainable=False,
                                      name="carry")
 
-    def encode(self, inputs, initial_state=None, training=False):
-        """``(h [B, T, units], last state [B, units])`` from the zero state or ``initial_state``."""
+    def step_inputs(self, inputs, training=False):
+        """The recurrence's input at every step [B, T, units] (with the user: ``[e_i ; e_v]``, [B, T,
+        2 units])."""
         x = self.item_dropout(self.item_embedding(inputs["items"]), training=training)
         if self.user_embedding is not None:
             user = self.user_embedding(inputs["user"])
@@ -108,11 +109,27 @@ class UserGRU(keras.Model):
                 self.add_loss(self.user_l2 * ops.mean(ops.sum(ops.square(user), axis=-1)))
             user = self.user_dropout(user, training=training)
             x = ops.concatenate([x, ops.broadcast_to(user[:, None, :], ops.shape(x))], axis=-1)
+        return x
+
+    def encode(self, inputs, initial_state=None, training=False):
+        """``(h [B, T, units], last state [B, units])`` from the zero state or ``initial_state``."""
+        x = self.step_inputs(inputs, training)
         if initial_state is None:
             initial_state = ops.zeros((ops.shape(x)[0], self.units), x.dtype)
         h, state = self.rnn(x, initial_state=[initial_state], mask=ops.cast(inputs["mask"], "bool"),
                             training=training)
         return h, state
+
+    def attention(self, inputs):
+        """The attentional variant's gate (Eq. 8) at every step from the zero state, averaged over its
+        dimensions [B, T]: the share of the user embedding in the step's input (0: a standard GRU step
+        on the item). Other variants have no attention."""
+        if self.variant != "attentional":
+            raise ValueError(f"the {self.variant} variant has no attention")
+        x = self.step_inputs(inputs)
+        h, _ = self.encode(inputs)
+        previous = ops.concatenate([ops.zeros_like(h[:, :1]), h[:, :-1]], axis=1)  # h_{t-1} of each step
+        return ops.mean(self.rnn.cell.gate(x, previous), axis=-1)
 
     def call(self, inputs, training=False):
         """Logits [B, T, n_items]. With ``reset`` in the inputs (training batches of `lanes` rows), each

@@ -16,7 +16,7 @@ OUT = Path(__file__).resolve().parents[1] / "paper_tables"
 
 
 def main(argv=None) -> int:
-    args = cli.parse(__doc__, OUT, argv)
+    args = cli.parse(__doc__, OUT, argv, paper=iarn)
     cli.write(iarn.table2(**cli.options(args)), args.out)
     return 0
 

@@ -19,7 +19,7 @@ def main(argv=None) -> int:
         p.add_argument("--hops", type=int, nargs="+", default=list(mtam.HOPS),
                        help="hop counts to run (default: the paper's 0-8)")
 
-    args = cli.parse(__doc__, OUT, argv, extra)
+    args = cli.parse(__doc__, OUT, argv, extra, paper=mtam)
     cli.write(mtam.figure5(hops=tuple(args.hops), **cli.options(args)), args.out)
     return 0
 

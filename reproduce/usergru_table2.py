@@ -21,7 +21,7 @@ def main(argv=None) -> int:
         p.add_argument("--lastfm-fraction", type=float, default=0.1,
                        help="share of each LastFM user's plays kept (the paper: 0.1; 1 keeps all)")
 
-    args = cli.parse(__doc__, OUT, argv, extra)
+    args = cli.parse(__doc__, OUT, argv, extra, paper=usergru)
     cli.write(usergru.table2(lastfm_fraction=args.lastfm_fraction, **cli.options(args)), args.out)
     return 0
 

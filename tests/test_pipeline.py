@@ -4,11 +4,13 @@ repeatable runs, and a written table of real numbers and statuses."""
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+import tensorflow as tf
 
 from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData
@@ -25,6 +27,7 @@ from seqrec.experiments.pipeline import (
     convergence_note,
     open_manifest,
     paper_table,
+    record_run,
     run,
 )
 from seqrec.models import TopPop
@@ -136,11 +139,29 @@ def test_grid_selection_keeps_the_best_validation_point(experiment):
 
 
 def test_tensorboard_logs_scalars_and_hyperparameters(experiment):
-    _, _, logdir = experiment
-    files = list(Path(logdir).rglob("events.out.tfevents.*"))
+    _, manifest, logdir = experiment
+    runs = list(Path(logdir).glob("*/*"))  # <logdir>/<script>/<run id>: reruns never mix
+    assert len(runs) == 1 and runs[0].parent.name == "tests_test_pipeline" and runs[0].name.endswith("-seed0")
+    assert any(str(runs[0]) in note for note in manifest.notes)
+    files = list(runs[0].rglob("events.out.tfevents.*"))
     assert any("train" in p.parts for p in files) and any("validation" in p.parts for p in files)
-    hparams = [p for p in files if p.parent.name == "MeanPool"]
-    assert hparams and b"learning_rate" in hparams[0].read_bytes()
+    for method in ("MeanPool", "TopPop"):  # settings and final metrics, Keras-trained or not
+        tags = [v.tag for p in files if p.parent == runs[0] / "movielens-latest-small" / method
+                for e in tf.compat.v1.train.summary_iterator(str(p)) for v in e.summary.value]
+        assert "_hparams_/session_start_info" in tags and "test/ndcg@10" in tags, (method, tags)
+    assert any(b"learning_rate" in p.read_bytes() for p in files if p.parent.name == "MeanPool")
+
+
+def test_classical_baseline_epoch_curves_reach_tensorboard(tmp_path):
+    info = {"epochs_run": 2, "history": {"loss": [0.9, 0.5], "auc": [0.6, 0.7]}, "valid_metric": "auc",
+            "best_valid": 0.7}
+    method = SimpleNamespace(name="BPR", hyperparameters={"dim": 8})
+    run_ = Run(method, SimpleNamespace(mean=lambda: {"auc": 0.65}), info, 1.0)
+    record_run(tmp_path, run_, SimpleNamespace(label="ML"), seed=0)
+    tags = {p.parent.name: [v.tag for e in tf.compat.v1.train.summary_iterator(str(p))
+                            for v in e.summary.value] for p in tmp_path.rglob("events.out.tfevents.*")}
+    assert tags["train"] == ["epoch_loss"] * 2 and tags["validation"] == ["epoch_auc"] * 2
+    assert {"valid/auc", "test/auc"} <= set(tags[tmp_path.name])
 
 
 def test_same_seed_same_numbers(experiment):

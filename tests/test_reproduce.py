@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+import tensorflow as tf
 from tests_paths import REPRODUCE
 
 SCRIPTS = {
@@ -23,11 +24,17 @@ SCRIPTS = {
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
 def test_script_smoke(script, tmp_path, cache_dir):
-    env = {**os.environ, "SEQREC_CACHE_DIR": str(cache_dir), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["SEQREC_CACHE_DIR"] = str(cache_dir)
     done = subprocess.run([sys.executable, str(REPRODUCE / script), "--profile", "smoke", "--out",
                            str(tmp_path), "--logdir", str(tmp_path / "tb")],
                           capture_output=True, text=True, env=env, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
+    # quiet by default: none of TensorFlow's C++ log lines (I0000 ..., W0000 ...) or tfds' prints
+    noise = [line for line in done.stderr.splitlines()
+             if (line[:1] in "IWE" and line[1:5].isdigit()) or "absl::InitializeLog" in line]
+    assert not noise, noise[:3]
+    assert "Downloading and preparing" not in done.stdout
     for name in SCRIPTS[script]:
         assert (tmp_path / name).stat().st_size > 0, name
     stem = SCRIPTS[script][-1]
@@ -40,3 +47,11 @@ def test_script_smoke(script, tmp_path, cache_dir):
     else:
         assert payload["rows"], "a figure without numbers"
     assert "Run manifest" in (tmp_path / SCRIPTS[script][-2]).read_text()
+    # TensorBoard: one folder per script and run; every fitted method has its settings and final metrics
+    runs = [p for p in (tmp_path / "tb").glob("*/*") if p.is_dir()]
+    assert [p.parent.name for p in runs] == [script.removesuffix(".py")], runs
+    finals = {p.parent.name for p in runs[0].rglob("events.out.tfevents.*")
+              if p.parent.name not in ("train", "validation", "attention")
+              and any(v.tag.startswith("test/") for e in tf.compat.v1.train.summary_iterator(str(p))
+                      for v in e.summary.value)}
+    assert finals, "no method logged its test metrics"

@@ -11,7 +11,8 @@ from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData, lane_dataset
 from seqrec.evaluation.tasks import SequenceTask
 from seqrec.experiments import usergru
-from seqrec.experiments.pipeline import fit
+from seqrec.experiments.pipeline import RunOptions, fit
+from seqrec.layers import AttentionalUserGRUCell
 from seqrec.models.user_gru import VARIANTS, UserGRU
 from seqrec.training import StatefulNextItem
 
@@ -142,10 +143,23 @@ def test_user_penalty_only_on_the_user_side_in_training():
     assert not standard.losses
 
 
-def test_sequence_scores_equal_per_prefix_scores(data):
+def test_sequence_scores_equal_per_prefix_scores(data, tmp_path):
     method = StatefulNextItem("GRU", lambda d: UserGRU(d.items.size, d.users.size, "attentional", units=8,
                                                          lanes=4), epochs=1, lanes=4, eval_steps=3)
-    fit(method, data, SequenceTask())
+    fit(method, data, SequenceTask(), RunOptions(logdir=str(tmp_path)), folder="run")
+    # TensorBoard: the gate over the first users' latest training events, as an image and a text
+    attention = [p for p in (tmp_path / "run" / "GRU" / "attention").iterdir() if "tfevents" in p.name]
+    assert len(attention) == 1 and attention[0].stat().st_size > 1000
+    # the gate of `attention` is the cell's own xi (Eq. 8), as the cell returns it with return_attention
+    batch = {"items": data.by_user.values[None, 1:9].astype(np.int32), "mask": np.ones((1, 8), bool),
+             "user": np.array([1], np.int32)}
+    cell = AttentionalUserGRUCell(8, 8, return_attention=True)
+    rnn = keras.layers.RNN(cell, return_sequences=True)
+    x = method.model.step_inputs(batch)
+    rnn(x)
+    cell.set_weights(method.model.rnn.cell.get_weights())
+    xi = rnn(x).numpy()[..., 8:].mean(-1)
+    np.testing.assert_allclose(method.model.attention(batch).numpy(), xi, atol=1e-5)
     group = next(iter(SequenceTask(max_users=4).groups(data, "valid")))
     scores = method.sequence_scores(group).numpy()
     for k in range(0, len(group["row"]), 5):

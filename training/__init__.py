@@ -5,6 +5,7 @@ Imports `seqrec.models`, `seqrec.layers` and `seqrec.datasets`, never `seqrec.ev
 selects on validation through the scoring function the pipeline hands it (`FitContext.validate`).
 """
 
+from . import tensorboard
 from .adapters import (
     FactorAdapter,
     NeighbourAdapter,
@@ -12,7 +13,7 @@ from .adapters import (
     SequentialFactorAdapter,
     windows_before,
 )
-from .callbacks import EpochTimer, ValidationScore, log_hyperparameters, selection_callbacks, set_seed
+from .callbacks import EpochTimer, ValidationScore, selection_callbacks, set_seed
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
 from .iarn import IARNMethod
 from .next_item import KerasNextItem, next_item_model, target_mean_cross_entropy
@@ -33,10 +34,10 @@ __all__ = [
     "SequentialFactorAdapter",
     "StatefulNextItem",
     "ValidationScore",
-    "log_hyperparameters",
     "next_item_model",
     "selection_callbacks",
     "set_seed",
     "target_mean_cross_entropy",
+    "tensorboard",
     "windows_before",
 ]

@@ -51,15 +51,6 @@ class EpochTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.start)
 
 
-def log_hyperparameters(logdir: Path, hyperparameters: dict) -> None:
-    """Record a run's hyper-parameters for TensorBoard's HParams dashboard."""
-    from tensorboard.plugins.hparams import api as hp
-
-    clean = {k: v if isinstance(v, bool | int | float | str) else str(v) for k, v in hyperparameters.items()}
-    with tf.summary.create_file_writer(str(logdir)).as_default():
-        hp.hparams(clean)
-
-
 def selection_callbacks(name: str, hyperparameters: dict, context: FitContext, patience: int, *,
                         monitor: str | None = None, mode: str = "min",
                         before: Callable[[], None] | None = None) -> list[keras.callbacks.Callback]:
@@ -70,7 +61,8 @@ def selection_callbacks(name: str, hyperparameters: dict, context: FitContext, p
     computes itself instead (IARN: ``val_loss``, the mean squared error on the validation ratings).
     Early stopping (`seqrec.models.base.early_stopping`, exact comparisons) waits ``patience`` epochs and
     restores the best epoch's weights. With
-    ``context.logdir``, TensorBoard logs under ``logdir / name`` with the hyper-parameters. Without any
+    ``context.logdir``, TensorBoard logs the epoch scalars under ``logdir / name`` (the pipeline adds the
+    hyper-parameters and final metrics, `seqrec.training.tensorboard`). Without any
     validation, no early stopping: every epoch runs and the last is kept.
     """
     callbacks: list[keras.callbacks.Callback] = []
@@ -80,9 +72,7 @@ def selection_callbacks(name: str, hyperparameters: dict, context: FitContext, p
     if monitor is not None:
         callbacks.append(early_stopping(monitor, mode, patience))
     if context.logdir is not None:
-        logdir = Path(context.logdir) / name
-        callbacks.append(keras.callbacks.TensorBoard(str(logdir)))
-        log_hyperparameters(logdir, {"method": name, "seed": context.seed, **hyperparameters})
+        callbacks.append(keras.callbacks.TensorBoard(str(Path(context.logdir) / name)))
     return callbacks
 
 

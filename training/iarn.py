@@ -12,6 +12,7 @@ from seqrec.models import iarn
 
 from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
+from .tensorboard import AttentionImages, item_names
 
 PREDICT_BATCH = 4096  # pairs per compiled prediction step
 HISTORIES = {"batch": ("train",), "online": ("train", "valid", "test")}  # the parts a history may hold
@@ -107,9 +108,28 @@ class IARNMethod:
         callbacks = selection_callbacks(self.name, hp, dataclasses.replace(context, validate=None),
                                         hp["patience"], monitor="val_loss" if valid_ds is not None else None,
                                         mode="min")
+        if context.logdir is not None and len(valid["user"]) and iarn.VARIANTS[self.variant][0] in iarn.GATED:
+            callbacks.append(self.attention_images(data, context.logdir / self.name))
         history = self.model.fit(train_ds, validation_data=valid_ds, epochs=hp["epochs"],
                                  callbacks=callbacks, verbose=context.verbose, shuffle=False)
         return selection_info(history, "val_loss", "min")
+
+    def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:
+        """TensorBoard images of the attention gates over the user's and the item's histories for the
+        first ``examples`` validation ratings, after every epoch."""
+        pairs = {k: v[:examples] for k, v in data.pairs("valid").items()}
+        names, users = item_names(data), data.users.decode(pairs["user"])
+        rows = [f"{u} -> {names(i)}" for u, i in zip(users, pairs["item"], strict=True)]
+
+        def probe():
+            out = self.attention(pairs["user"], pairs["item"], pairs["time"])
+            return {"user_history": (out["user_scores"], out["user_items"]),
+                    "item_history": (out["item_scores"], out["item_users"])}
+
+        def user_names(index: int) -> str:
+            return f"user {data.users.decode(index)}"
+
+        return AttentionImages(logdir, probe, rows, names, names_by_key={"item_history": user_names})
 
     def predict(self, users, items, times) -> np.ndarray:
         """Predicted ratings of (user, item) pairs at ``times`` (histories strictly before them)."""

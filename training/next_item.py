@@ -5,6 +5,7 @@ stopping, prefix or window mode."""
 from collections.abc import Callable
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from seqrec.datasets.features import item_categories
@@ -13,6 +14,7 @@ from seqrec.models.next_item import NextItemModel
 
 from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
+from .tensorboard import AttentionImages, item_names
 
 
 def next_item_model(model_class: type[NextItemModel], data: SequenceData, categories: bool = True,
@@ -122,10 +124,34 @@ class KerasNextItem:
                            jit_compile=self.jit_compile)
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience,
                                         before=self.sync)
+        if context.logdir is not None and hasattr(self.eval_model, "attention"):
+            callbacks.append(self.attention_images(data, context.logdir / self.name))
         history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
                                  callbacks=callbacks, verbose=context.verbose, shuffle=False)
         self.sync()
         return selection_info(history, f"val_{context.monitor}", context.mode)
+
+    def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:
+        """TensorBoard images of the model's attention (`attention(inputs)`: [B, Lq, L], or one per hop)
+        at the last position of the first ``examples`` validation prefixes, after every epoch."""
+        targets = data.targets("valid")[:examples]
+        batch = next(iter(next_item_dataset(data.by_user, targets, max_len=self.max_len,
+                                            batch_size=examples, padding=self.padding)))
+        names = item_names(data)
+        rows = [f"{u} -> {names(i)}" for u, i in zip(data.users.decode(batch["user"].numpy()),
+                                                     data.by_user.values[targets], strict=True)]
+        items = batch["items"].numpy()
+
+        def probe():
+            self.sync()
+            weights = self.eval_model.attention({k: batch[k] for k in self.eval_keys})
+            hops = weights if isinstance(weights, list | tuple) else [weights]
+            steps = min(items.shape[1], int(hops[0].shape[-1]))
+            keys = [f"hop_{k + 1}" for k in range(len(hops))] if len(hops) > 1 else ["attention"]
+            return {key: (np.asarray(w)[:, -1, -steps:], items[:, -steps:])
+                    for key, w in zip(keys, hops, strict=True)}
+
+        return AttentionImages(logdir, probe, rows, names)
 
     def sync(self) -> None:
         """Copy the trained weights into the evaluation copy (window mode)."""

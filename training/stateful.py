@@ -15,6 +15,7 @@ from seqrec.datasets.sequences import SequenceTable
 from .callbacks import EpochTimer, selection_callbacks, selection_info
 from .contracts import FitContext
 from .next_item import target_mean_cross_entropy
+from .tensorboard import AttentionImages, item_names
 
 
 class StatefulNextItem:
@@ -64,6 +65,8 @@ class StatefulNextItem:
         timer = EpochTimer()  # first, so that its epoch time excludes the validation after it
         table = data.history_tables(("train",))[0]
         callbacks = [timer, *selection_callbacks(self.name, self.hyperparameters, context, self.patience)]
+        if context.logdir is not None and getattr(self.model, "variant", "") == "attentional":
+            callbacks.append(self.attention_images(data, context.logdir / self.name))
         with warnings.catch_warnings():  # an epoch's length depends on its lane schedule, so Keras cannot
             warnings.filterwarnings("ignore", message="Your input ran out of data")  # know it in advance
             history = self.model.fit(self.train_dataset(table, context.seed), epochs=self.epochs,
@@ -71,6 +74,25 @@ class StatefulNextItem:
         tuples = int(np.maximum(np.diff(table.offsets) - 1, 0).sum())  # (item, next item) pairs of an epoch
         return {**selection_info(history, f"val_{context.monitor}", context.mode),
                 "train_tuples_per_s": round(tuples / float(np.median(timer.seconds)), 1)}
+
+    def attention_images(self, data: SequenceData, logdir, examples: int = 8, steps: int = 50
+                         ) -> AttentionImages:
+        """TensorBoard images of the gate (`seqrec.models.UserGRU.attention`) over the latest ``steps``
+        training events of the first ``examples`` users, after every epoch."""
+        table = data.history_tables(("train",))[0]
+        users = np.flatnonzero(np.diff(table.offsets) > 0)[:examples]
+        ends = table.offsets[users + 1]
+        starts = np.maximum(table.offsets[users], ends - steps)
+        items = np.zeros((len(users), steps), np.int32)
+        for row, (a, b) in enumerate(zip(starts, ends, strict=True)):
+            items[row, :b - a] = table.values[a:b]
+        inputs = {"items": items, "mask": items > 0, "user": users.astype(np.int32)}
+
+        def probe():
+            return {"user_share": (np.asarray(self.model.attention(inputs)), items)}
+
+        rows = [f"user {u}" for u in data.users.decode(users)]
+        return AttentionImages(logdir, probe, rows, item_names(data))
 
     def sequence_scores(self, group: dict) -> tf.Tensor:
         """Logits of every item before each target of ``group``: [n_targets, n_items]."""
