@@ -35,6 +35,14 @@ def hardware() -> dict:
             "cpu_cores": os.cpu_count(), "gpus": gpus}
 
 
+def dataset_role(entry: dict) -> str:
+    """How a manifest's dataset entry relates to the paper's dataset, for the outputs' headers."""
+    if entry.get("extra"):
+        return "not one of the paper's datasets, run under its protocol"
+    role = "substitute for" if entry["substitute"] else "the paper's"
+    return f"{role} {entry['paper_dataset']}"
+
+
 @dataclasses.dataclass
 class Manifest:
     """The run manifest written at the head of every table and figure."""
@@ -56,14 +64,15 @@ class Manifest:
     _t0: float = dataclasses.field(default_factory=time.perf_counter, repr=False)
 
     def add_dataset(self, name: str, paper_dataset: str, interactions, substitute: bool,
-                    protocol: str) -> None:
-        """Record a dataset used for the paper's ``paper_dataset``."""
+                    protocol: str, extra: bool = False) -> None:
+        """Record a dataset used for the paper's ``paper_dataset`` (``extra``: not one of the paper's
+        datasets, run under its protocol because it was asked for)."""
         summary = interactions.summary()
         self.datasets.append({
             "paper_dataset": paper_dataset, "name": name, "substitute": substitute,
             "source": interactions.source, "sha256": interactions.fingerprint(),
             "users": summary["users"], "items": summary["items"],
-            "interactions": summary["interactions"],
+            "interactions": summary["interactions"], **({"extra": True} if extra else {}),
         })
         self.protocols[paper_dataset] = protocol
 

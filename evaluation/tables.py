@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .figures import render_figure_markdown
-from .manifest import Manifest
+from .manifest import Manifest, dataset_role
 
 STATUSES = ("ok", "dataset not present", "not run in this profile", "not applicable: ", "failed: ")
 LOWER_IS_BETTER = ("RMSE", "MAE")
@@ -120,8 +120,7 @@ def render_markdown(cells: list[Cell], manifest: Manifest, title: str) -> str:
              "cell without our number says why.", "",
              "## Run manifest", ""]
     for d in m["datasets"]:
-        role = "substitute for" if d["substitute"] else "the paper's"
-        lines.append(f"- **{d['paper_dataset']}**: `{d['name']}` ({role} {d['paper_dataset']}); "
+        lines.append(f"- **{d['paper_dataset']}**: `{d['name']}` ({dataset_role(d)}); "
                      f"{d['users']:,} users, {d['items']:,} items, {d['interactions']:,} interactions; "
                      f"source {d['source']}; sha256 `{d['sha256'][:16]}…`")
     for name, protocol in m["protocols"].items():

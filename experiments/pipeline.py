@@ -477,7 +477,7 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
                 continue
             results.prepared[paper.label] = prepared
             manifest.add_dataset(name, paper.label, prepared.interactions, prepared.substitute,
-                                 prepared.split.describe())
+                                 prepared.split.describe(), extra=paper.extra)
             if paper.extra:
                 manifest.notes.append(
                     f"{paper.label}: not one of the paper's datasets: "

@@ -260,6 +260,7 @@ def test_log_runs_through_a_reproduce_script(write_log, tmp_path):
     manifest = payload["manifest"]
     (dataset,) = manifest["datasets"]
     assert (dataset["paper_dataset"], dataset["name"], dataset["substitute"]) == ("clicks", "clicks", True)
+    assert dataset["extra"] is True
     assert dataset["interactions"] == USERS * EVENTS * 4 // 5  # the "buy" events removed
     assert "min_count=3" in manifest["protocols"]["clicks"]
     notes = "\n".join(manifest["notes"])
@@ -271,7 +272,9 @@ def test_log_runs_through_a_reproduce_script(write_log, tmp_path):
     assert all(c["paper"] is None for c in cells) and sum(c["status"] == "ok" for c in cells) >= 6
     status = {(c["method"], c["metric"]): c["status"] for c in cells}
     assert status[("MF", "RMSE")] == "ok" and status[("IARN", "AUC")].startswith("not applicable: no item")
-    assert "## clicks" in (tmp_path / "iarn_table2.md").read_text()
+    text = (tmp_path / "iarn_table2.md").read_text()
+    assert "## clicks" in text
+    assert "`clicks` (not one of the paper's datasets, run under its protocol)" in text
 
 
 # --- statuses cut at a word boundary -------------------------------------------------------------------
