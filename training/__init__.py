@@ -18,8 +18,10 @@ from .contracts import FitContext, Method, NextItemMethod, RatingMethod, Sequenc
 from .iarn import IARNMethod
 from .next_item import KerasNextItem, next_item_model, target_mean_cross_entropy
 from .stateful import StatefulNextItem
+from .tensorboard import AttentionImages
 
 __all__ = [
+    "AttentionImages",
     "EpochTimer",
     "FactorAdapter",
     "FitContext",
