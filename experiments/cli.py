@@ -110,11 +110,13 @@ def parser(description: str, default_out: str | Path,
 
 def parse(doc: str, default_out: str | Path, argv=None,
           extra: Callable[[argparse.ArgumentParser], None] | None = None,
-          paper: ModuleType | None = None) -> argparse.Namespace:
+          paper: ModuleType | None = None,
+          check: Callable[[RunOptions], None] | None = None) -> argparse.Namespace:
     """Parse a reproduce script's arguments (its docstring's first paragraph describes it; ``extra``
     adds the script's own arguments). With ``paper`` (the script's paper module), the datasets asked for
     are checked as its ``paper_datasets`` picks them: an unknown name, a missing log or a threshold the
-    paper's protocol lacks is a usage error."""
+    paper's protocol lacks is a usage error; so is a ``ValueError`` of ``check(options)``, the script's
+    own rules."""
     p = parser(doc.split("\n\n")[0], default_out, paper)
     if extra is not None:
         extra(p)
@@ -123,6 +125,8 @@ def parse(doc: str, default_out: str | Path, argv=None,
         run_options = RunOptions(**options(args))
         if paper is not None:
             paper.paper_datasets(run_options)
+        if check is not None:
+            check(run_options)
     except ValueError as err:
         p.error(str(err))
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)

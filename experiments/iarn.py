@@ -311,14 +311,19 @@ def rating_only(paper: IARNDataset) -> RatingTask:
     return RatingTask(clip=paper.clip, ranking=False)
 
 
+def check_figure3(options: RunOptions) -> None:
+    """Figure 3 varies the minimum counts itself: ``--min-user`` and ``--min-item`` are a ValueError."""
+    if options.deviations():
+        raise ValueError(f"{', '.join(options.deviations())}: Figure 3 sets the minimum counts itself")
+
+
 def figure3(**options) -> FigureOutput:
     """IARN Figure 3 (section 4.2): RMSE of the four recurrent backbones (RNN, LSTM, TAGM, IARN-Plain) on
     configurations of each dataset with a growing minimum length of user and item sequences, {3, 10, 20,
     30, 50, 100}: a minimum length m keeps the users and items with at least m ratings (iterated to a
     fixed point), then applies IARN's time split. ``options``: `RunOptions`."""
     options = RunOptions(**options)
-    if options.deviations():
-        raise ValueError(f"{', '.join(options.deviations())}: Figure 3 sets the minimum counts itself")
+    check_figure3(options)
     profile = FIGURE3_PROFILES[options.profile]
     manifest = open_manifest("seqrec.experiments.iarn.figure3", options, profile.scaled)
     papers = [p for p in paper_datasets(options) if p.find(options.data_dir)]

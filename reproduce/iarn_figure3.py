@@ -15,7 +15,7 @@ OUT = Path(__file__).resolve().parents[1] / "paper_tables"
 
 
 def main(argv=None) -> int:
-    args = cli.parse(__doc__, OUT, argv, paper=iarn)
+    args = cli.parse(__doc__, OUT, argv, paper=iarn, check=iarn.check_figure3)
     cli.write(iarn.figure3(**cli.options(args)), args.out)
     return 0
 

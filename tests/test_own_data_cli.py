@@ -148,6 +148,13 @@ def test_thresholds_the_protocol_cannot_take_are_usage_errors(paper, argv, messa
     assert done.value.code == 2 and message in capsys.readouterr().err
 
 
+def test_figure3_refuses_thresholds_as_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as done:
+        script("iarn_figure3")(["--min-item", "5", "--min-user", "5"])
+    assert done.value.code == 2
+    assert "--min-user 5, --min-item 5: Figure 3 sets the minimum counts itself" in capsys.readouterr().err
+
+
 # --- --log and its format flags ------------------------------------------------------------------------
 
 def test_log_flags_make_the_log_format(write_log):
