@@ -51,14 +51,14 @@ def test_rendering_of_statistic_rows_and_synthetic_stand_ins():
     """p-values with 3 significant digits and no difference, improvements in per cent with 2 decimals;
     a synthetic stand-in shows no difference to the paper's numbers (they are not comparable)."""
     cells = [tables.Cell(d, m, "HR@10", paper, ours, "ok") for d in ("ML", "Smoke") for m, paper, ours in
-             (("GRU", "0.5", 0.43216), ("improv.", "2.60", -10.0), ("p-value", "0.00339", 0.36261))]
+             (("GRU", "0.5", 0.43216), ("improv.", "1.70", -10.0), ("p-value", "0.00123", 0.36261))]
     manifest = tables.Manifest(script="test", profile="smoke", seed=0, wall_time_s=1.0,
                                datasets=[_dataset("ML", "movielens-latest-small"),
                                          _dataset("Smoke", "synthetic-small")])
     text = tables.render_markdown(cells, manifest, "Demo")
     real, synthetic = text.split("## ML")[1].split("## Smoke")
     assert "| GRU | 0.5 | **0.4322** | -0.0678 |" in real
-    assert "| improv. | 2.60 | -10.00 | -12.60 |" in real
-    assert "| p-value | 0.00339 | 0.363 |  |" in real
+    assert "| improv. | 1.70 | -10.00 | -11.70 |" in real
+    assert "| p-value | 0.00123 | 0.363 |  |" in real
     assert "not comparable with the paper's" in synthetic and "not comparable" not in real
-    assert "| GRU | 0.5 | **0.4322** |  |" in synthetic and "| improv. | 2.60 | -10.00 |  |" in synthetic
+    assert "| GRU | 0.5 | **0.4322** |  |" in synthetic and "| improv. | 1.70 | -10.00 |  |" in synthetic
