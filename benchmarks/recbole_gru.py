@@ -25,6 +25,7 @@ Recall@20 / MRR@20 with their standard errors over users; then the ratio of the 
 
 import argparse
 import contextlib
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -54,6 +55,7 @@ def suite_gru(data: SequenceData, args) -> dict:
     def validate():
         score = task.validation_score(method, data)
         seen.append((time.perf_counter() - start, score))
+        progress("seqrec", seen)
         return score
 
     set_seed(args.seed)
@@ -103,6 +105,7 @@ def recbole_gru(events: pd.DataFrame, args) -> dict:
 
     def keep_best(epoch, score):  # the best epoch's weights, in memory (RecBole's checkpoint file does not
         seen.append((time.perf_counter() - start, score))  # load under PyTorch >= 2.6's weights_only)
+        progress("RecBole", seen)
         if score >= max(s for _, s in seen):
             best_state.update({k: v.detach().clone() for k, v in model.state_dict().items()})
 
@@ -141,6 +144,13 @@ def main() -> None:
     report("RecBole 1.2.1 GRU4Rec", theirs)
     print(f"time to the best validation epoch, RecBole / seqrec: "
           f"{theirs['seconds_to_best'] / ours['seconds_to_best']:.1f}x")
+
+
+def progress(name: str, seen: list) -> None:
+    """One line per epoch, so that a run cut short by its time limit still shows how far it got."""
+    seconds, score = seen[-1]
+    print(f"{name} epoch {len(seen)}: {seconds:,.0f} s, validation MRR@20 {score:.4f}, "
+          f"load {os.getloadavg()[0]:.1f}", flush=True)
 
 
 def report(name: str, result: dict) -> None:

@@ -10,6 +10,9 @@ of the suite, so that a module can be copied into another Keras model.
   `RectifiedLinearUserGRUCell`, `AttentionalUserGRUCell`.
 * MTAM (Ji et al., CIKM 2020): `TemporalGate`, `TGRUCell`, `TimeAwareAttention`, `MultiHopMemoryReader`,
   and `TimeLSTMCell` (Time-LSTM, Zhu et al., IJCAI 2017), the unit of its T-SeqRec baseline.
+* DMRAN (Wang et al., IJCAI 2019): `TimeBucketEmbedding`, `MultiRowItemAttention`, `FeatureSelfAttention`,
+  `CandidateAttention`, `FusionGate`, and `AddNormFeedForward` (ATRank's residual, normalisation and
+  feed-forward sublayers, which DMRAN adopts).
 
 Every class documents, keras-hub style, what it computes with the paper's equation numbers, its
 ``Args:``, ``Call arguments:``, ``Returns:`` (with shapes), a runnable ``Example:`` and its
@@ -20,27 +23,38 @@ Every class documents, keras-hub style, what it computes with the paper's equati
 `TimeLSTMCell` and the three user GRU cells support it, and the suite's models use it.
 """
 
+from .add_norm_feed_forward import AddNormFeedForward
 from .attention_gated_cell import AttentionGatedCell
 from .bidirectional_context import BidirectionalContext
+from .candidate_attention import CandidateAttention
+from .feature_attention import FeatureSelfAttention
 from .feature_encoders import FlatFeatureEncoder, HierarchicalFeatureEncoder
+from .fusion_gate import FusionGate
 from .heads import InnerProductRating, PReLUProjection
 from .interacting_attention import InteractingAttention, TemporalAttentionGate
+from .item_attention import MultiRowItemAttention
 from .projected_rnn import ProjectedRNN
 from .temporal_gate import TemporalGate, TGRUCell
 from .time_aware_attention import MultiHopMemoryReader, TimeAwareAttention
+from .time_bucket_embedding import TimeBucketEmbedding
 from .time_lstm import TimeLSTMCell
 from .user_gru import AttentionalUserGRUCell, LinearUserGRUCell, RectifiedLinearUserGRUCell
 
 __all__ = [
+    "AddNormFeedForward",
     "AttentionGatedCell",
     "AttentionalUserGRUCell",
     "BidirectionalContext",
+    "CandidateAttention",
+    "FeatureSelfAttention",
     "FlatFeatureEncoder",
+    "FusionGate",
     "HierarchicalFeatureEncoder",
     "InnerProductRating",
     "InteractingAttention",
     "LinearUserGRUCell",
     "MultiHopMemoryReader",
+    "MultiRowItemAttention",
     "PReLUProjection",
     "ProjectedRNN",
     "RectifiedLinearUserGRUCell",
@@ -48,5 +62,6 @@ __all__ = [
     "TemporalAttentionGate",
     "TemporalGate",
     "TimeAwareAttention",
+    "TimeBucketEmbedding",
     "TimeLSTMCell",
 ]
