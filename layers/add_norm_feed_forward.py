@@ -41,7 +41,8 @@ class AddNormFeedForward(keras.layers.Layer):
         **kwargs: other arguments of `keras.layers.Layer` (``name``, ``dtype``, ...).
 
     Call arguments:
-        inputs: ``[x, attended]``, both [..., d]: the attention's query and its output.
+        inputs: ``[x, attended]``, both [..., d]: the attention's query and its output. A mask attached
+            to ``attended`` is passed on.
 
     Returns:
         z, [..., d].
@@ -69,6 +70,7 @@ class AddNormFeedForward(keras.layers.Layer):
         self.residual, self.layer_norm, self.feed_forward = residual, layer_norm, feed_forward
         self.inner_units, self.epsilon = inner_units, epsilon
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.supports_masking = True
 
     def build(self, input_shape: Sequence[Shape]) -> None:
         shape = tuple(input_shape[1])
@@ -102,6 +104,10 @@ class AddNormFeedForward(keras.layers.Layer):
         z = self.outer(self.inner(y))
         z = z + y if self.residual else z
         return self.feed_forward_norm(z) if self.layer_norm else z
+
+    def compute_mask(self, inputs: Sequence[Tensor], mask: Any = None) -> Any:
+        """``attended``'s mask, if any."""
+        return mask[1] if isinstance(mask, list | tuple) else mask
 
     def compute_output_shape(self, input_shape: Sequence[Shape]) -> Shape:
         """The shape of ``attended``."""

@@ -6,6 +6,9 @@ Models take vocabulary sizes, feature arrays and numpy arrays; they never read d
 
 from . import iarn
 from .base import LossNetwork, Recommender
+from .candidate import CandidateModel
+from .dmran import DMRAN
+from .dmran_baselines import ATRank, BiLSTM, CNNPooling
 from .dropout import PhiloxDropout
 from .hievh import HieVH
 from .iarn import IARN
@@ -24,13 +27,18 @@ from .user_gru import UserGRU
 
 __all__ = [
     "BPR",
+    "DMRAN",
     "IARN",
     "MF",
     "MTAM",
     "NARM",
     "NCF",
     "STAMP",
+    "ATRank",
+    "BiLSTM",
     "BiasedDotScoring",
+    "CNNPooling",
+    "CandidateModel",
     "HieVH",
     "Item2Vec",
     "ItemKNN",

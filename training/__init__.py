@@ -14,6 +14,7 @@ from .adapters import (
     windows_before,
 )
 from .callbacks import EpochTimer, ValidationScore, selection_callbacks, set_seed
+from .candidate import KerasCandidate
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
 from .iarn import IARNMethod
 from .next_item import KerasNextItem, next_item_model, target_mean_cross_entropy
@@ -26,6 +27,7 @@ __all__ = [
     "FactorAdapter",
     "FitContext",
     "IARNMethod",
+    "KerasCandidate",
     "KerasNextItem",
     "Method",
     "NeighbourAdapter",

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from seqrec.datasets.features import item_categories
 from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.models.candidate import CandidateModel
 from seqrec.models.next_item import NextItemModel
 
 from .callbacks import selection_callbacks, selection_info
@@ -17,11 +18,12 @@ from .contracts import FitContext
 from .tensorboard import AttentionImages, item_names
 
 
-def next_item_model(model_class: type[NextItemModel], data: SequenceData, categories: bool = True,
-                    **kwargs) -> NextItemModel:
-    """A ``model_class`` sized for ``data``, with each item's category (MTAM 5.1: one category per item
-    as a context feature, `seqrec.datasets.features.item_categories`) unless ``categories=False`` or the
-    data has no item features; ``kwargs`` go to the model."""
+def next_item_model(model_class: type[NextItemModel | CandidateModel], data: SequenceData,
+                    categories: bool = True, **kwargs) -> NextItemModel | CandidateModel:
+    """A ``model_class`` (a `NextItemModel` or a `CandidateModel`) sized for ``data``, with each item's
+    category (MTAM 5.1: one category per item as a context feature, ATRank: the item's last category;
+    `seqrec.datasets.features.item_categories`) unless ``categories=False`` or the data has no item
+    features; ``kwargs`` go to the model."""
     ids, names = item_categories(data.item_info, data.items, data.feature_structure)
     n_categories = len(names) if categories and len(names) > 1 else 0
     model = model_class(data.items.size, n_categories, **kwargs)

@@ -1,0 +1,113 @@
+"""Training of candidate-scoring models (`seqrec.models.candidate.CandidateModel`: DMRAN, its variants and
+its neural baselines): one sampled negative per training prefix, the sigmoid loss of DMRAN Eq. 20-21,
+SGD with ATRank's settings, validation-only model selection; full ranking by scoring every item."""
+
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from seqrec.datasets.negatives import NegativeSampler
+from seqrec.datasets.pipelines import SequenceData, next_item_dataset
+from seqrec.datasets.time_features import day_bucket
+
+from .callbacks import selection_callbacks, selection_info
+from .contracts import FitContext
+
+
+class KerasCandidate:
+    """A `CandidateModel` trained on (positive, sampled negative) pairs; a `NextItemMethod`.
+
+    **Examples** (DMRAN 4.5 and 5.1): every training prefix (the events before a training target, cut
+    to the latest ``max_len``) with its target as the positive and one negative, redrawn every epoch
+    from the items the user has no *training* event with. DMRAN asks only that the negative is not in
+    the prefix (``N(S_c) not in S_c``); excluding the user's later training items as well (as ATRank's
+    code excludes all of them) keeps a later positive from being pushed down, and reading no validation
+    or test event keeps those items eligible as negatives, so nothing of the held-out part reaches
+    training. The loss is the sigmoid cross-entropy of Eq. 21 averaged over the batch's 2B scores, plus
+    the model's L2 and attention penalties (`keras.Model.losses`).
+
+    **Time.** Each behaviour's power-of-two day bucket before the prediction time
+    (`seqrec.datasets.time_features.day_bucket` of the pipeline's ``ages``), ATRank's reference point.
+
+    **Optimisation** (DMRAN 5.1 and ATRank's code): plain SGD, learning rate 1.0, gradients clipped to
+    a global norm of 5, batches of 32 prefixes. ATRank drops the rate to 0.1 at a fixed step chosen by
+    looking at test AUC; here the rate is multiplied by ``drop`` once validation has not improved for
+    one epoch (`keras.callbacks.ReduceLROnPlateau` on the validation score, at most once), and training
+    stops after ``patience`` epochs without improvement, restoring the best epoch.
+
+    **Full ranking.** ``scores`` scores every item for each prefix of an evaluation batch, ``item_chunk``
+    candidates per call (a candidate-dependent user representation is computed per (user, item)).
+
+    Args:
+      name: the method's name in tables.
+      build: ``(data: SequenceData) -> CandidateModel``.
+      max_len, batch_size, epochs, learning_rate, clipnorm, patience: see above.
+      drop: the learning-rate factor once validation stalls (None: a constant rate).
+      n_buckets: the number of day buckets (ATRank: 12); must match the model's.
+      item_chunk: candidates per scoring call in ``scores``.
+      hyperparameters: the model's own settings, recorded in the manifest.
+    """
+
+    padding = "left"
+
+    def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], *, max_len: int = 50,
+                 batch_size: int = 32, epochs: int = 10, learning_rate: float = 1.0, clipnorm: float = 5.0,
+                 patience: int = 3, drop: float | None = 0.1, n_buckets: int = 12, item_chunk: int = 2048,
+                 jit_compile: bool = True, hyperparameters: dict | None = None):
+        self.name, self.build = name, build
+        self.max_len, self.batch_size, self.epochs = max_len, batch_size, epochs
+        self.learning_rate, self.clipnorm, self.patience, self.drop = learning_rate, clipnorm, patience, drop
+        self.n_buckets, self.item_chunk, self.jit_compile = n_buckets, item_chunk, jit_compile
+        self.hyperparameters = {"max_len": max_len, "batch_size": batch_size, "epochs": epochs,
+                                "optimizer": "SGD", "learning_rate": learning_rate, "clipnorm": clipnorm,
+                                "patience": patience, "learning_rate_drop": drop, "n_buckets": n_buckets,
+                                "training": "one sampled negative per training prefix, sigmoid loss",
+                                **(hyperparameters or {})}
+
+    def inputs(self, batch: dict, candidates: tf.Tensor) -> dict:
+        """The model's inputs for a pipeline batch and its candidates [B, C]."""
+        return {"items": batch["items"], "mask": batch["mask"],
+                "buckets": day_bucket(batch["ages"], self.n_buckets), "candidates": candidates}
+
+    def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
+        """``(inputs, labels)`` batches: candidates [B, 2] = (target, negative), labels [B, 2] = (1, 0)."""
+        train = data.pairs("train")
+        sampler = NegativeSampler(train["user"], train["item"], data.items.size)
+        ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
+                               batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
+                               sampler=sampler, n_negatives=1)
+
+        def pairs(x):
+            candidates = tf.concat([x["target"][:, None], x["negatives"]], axis=1)
+            labels = tf.tile(tf.constant([[1.0, 0.0]]), [tf.shape(candidates)[0], 1])
+            return self.inputs(x, candidates), labels
+
+        return ds.map(pairs)
+
+    def fit(self, data: SequenceData, context: FitContext) -> dict:
+        self.model = self.build(data)
+        self.n_items = data.items.size
+        self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
+        optimizer = keras.optimizers.SGD(self.learning_rate, global_clipnorm=self.clipnorm)
+        self.model.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                           jit_compile=self.jit_compile)
+        callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience)
+        if self.drop is not None and context.validate is not None:
+            callbacks.append(keras.callbacks.ReduceLROnPlateau(
+                f"val_{context.monitor}", factor=self.drop, patience=1, mode=context.mode, min_delta=0.0,
+                min_lr=self.learning_rate * self.drop))
+        history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
+                                 callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        return selection_info(history, f"val_{context.monitor}", context.mode)
+
+    def scores(self, batch: dict) -> tf.Tensor:
+        """Scores of every item after each prefix of ``batch``: [B, n_items] (item 0, the padding, too)."""
+        size = tf.shape(batch["items"])[0]
+        chunks = []
+        for start in range(0, self.n_items, self.item_chunk):
+            ids = np.arange(start, start + self.item_chunk, dtype=np.int32) % self.n_items  # fixed shape
+            candidates = tf.tile(tf.constant(ids)[None], [size, 1])
+            chunks.append(self._predict(self.inputs(batch, candidates)))
+        return tf.concat(chunks, axis=1)[:, :self.n_items]
