@@ -71,13 +71,17 @@ class KerasCandidate:
         return {"items": batch["items"], "mask": batch["mask"],
                 "buckets": day_bucket(batch["ages"], self.n_buckets), "candidates": candidates}
 
+    @staticmethod
+    def negative_sampler(data: SequenceData) -> NegativeSampler:
+        """Draws, for a user, an item the user has no training event with."""
+        train = data.pairs("train")
+        return NegativeSampler(train["user"], train["item"], data.items.size)
+
     def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
         """``(inputs, labels)`` batches: candidates [B, 2] = (target, negative), labels [B, 2] = (1, 0)."""
-        train = data.pairs("train")
-        sampler = NegativeSampler(train["user"], train["item"], data.items.size)
         ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
                                batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
-                               sampler=sampler, n_negatives=1)
+                               sampler=self.negative_sampler(data), n_negatives=1)
 
         def pairs(x):
             candidates = tf.concat([x["target"][:, None], x["negatives"]], axis=1)

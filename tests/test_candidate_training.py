@@ -1,0 +1,61 @@
+"""`seqrec.training.KerasCandidate`: the sampled training pairs (the positive first, a negative the user has
+no training event with, the prefix's day buckets), validation-only fitting, and full-ranking scores equal
+to scoring each item alone."""
+
+import numpy as np
+from next_item_checks import short_sequences
+
+from seqrec.datasets.pipelines import next_item_dataset
+from seqrec.datasets.time_features import day_bucket
+from seqrec.models import DMRAN
+from seqrec.training import FitContext, KerasCandidate, next_item_model, set_seed
+
+
+def method(epochs=1):
+    def build(data):
+        return next_item_model(DMRAN, data, rows=2, heads=2, item_dim=4, category_dim=4)
+
+    return KerasCandidate("DMRAN", build, max_len=12, batch_size=16, epochs=epochs, item_chunk=16,
+                          jit_compile=False)
+
+
+def test_training_pairs():
+    data = short_sequences(12)
+    m = method()
+    train, held_out = data.pairs("train"), data.pairs("test")
+    sampler = m.negative_sampler(data)  # the user's training items only: held-out items stay eligible
+    assert sampler.is_positive(train["user"], train["item"]).all()
+    trained = set(zip(train["user"].tolist(), train["item"].tolist(), strict=True))
+    only_held_out = [(u, i) not in trained for u, i in zip(held_out["user"], held_out["item"], strict=True)]
+    assert any(only_held_out)
+    positive = sampler.is_positive(held_out["user"], held_out["item"])
+    np.testing.assert_array_equal(positive, ~np.array(only_held_out))
+    rows = 0
+    for inputs, labels in m.train_dataset(data, seed=1):
+        items, candidates = inputs["items"].numpy(), inputs["candidates"].numpy()
+        assert set(inputs) == {"items", "mask", "buckets", "candidates"}
+        assert candidates.shape[1] == 2 and (labels.numpy() == [1.0, 0.0]).all()
+        for history, (positive, negative) in zip(items, candidates, strict=True):
+            assert negative != positive and negative not in history  # DMRAN: N(S_c) not in S_c
+        buckets = inputs["buckets"].numpy()
+        assert ((buckets >= 0) & (buckets < 12)).all()
+        rows += len(items)
+    assert rows == len(data.targets("train"))
+    batch = next(iter(next_item_dataset(data.by_user, data.targets("train")[:8], max_len=12, batch_size=8)))
+    np.testing.assert_array_equal(m.inputs(batch, batch["target"][:, None])["buckets"].numpy(),
+                                  day_bucket(batch["ages"]).numpy())
+
+
+def test_fit_and_full_ranking_scores():
+    data = short_sequences(12)
+    m = method()
+    calls = []
+    set_seed(0)
+    info = m.fit(data, FitContext(0, validate=lambda: calls.append(1) or 0.5, monitor="score"))
+    assert calls == [1] and info["epochs_run"] == 1
+    batch = next(iter(next_item_dataset(data.by_user, data.targets("valid")[:5], max_len=12, batch_size=5)))
+    scores = m.scores(batch).numpy()
+    assert scores.shape == (5, data.items.size)
+    for item in (1, 7, data.items.size - 1):
+        alone = m.model(m.inputs(batch, np.full((5, 1), item, "int32"))).numpy()[:, 0]
+        np.testing.assert_allclose(scores[:, item], alone, rtol=1e-5, atol=1e-6)
