@@ -19,8 +19,10 @@ size), dropout 0.3 on the embeddings, softmax cross-entropy over all items, Adam
 RecBole trains on batches of 2,048 prefixes (its default); the suite in window mode (one pass per chunk of
 50 events predicts every position, ``--window-batch`` chunks per batch).
 
-Prints, per framework: epochs run, best epoch, seconds to the best validation epoch and in all, and test
-Recall@20 / MRR@20 with their standard errors over users; then the ratio of the times.
+Prints one line per epoch (seconds so far, validation MRR@20, machine load), then, per framework: epochs
+run, best epoch, seconds to the best validation epoch and in all, and test Recall@20 / MRR@20 with their
+standard errors over users; then the ratio of the times. ``--time-limit`` stops RecBole's training after
+that many seconds (its best epoch so far is then tested, and the report says it was stopped).
 """
 
 import argparse
@@ -103,21 +105,30 @@ def recbole_gru(events: pd.DataFrame, args) -> dict:
         trainer = Trainer(config, model)
     seen, best_state = [], {}
 
+    class TimeLimit(Exception):
+        pass
+
     def keep_best(epoch, score):  # the best epoch's weights, in memory (RecBole's checkpoint file does not
         seen.append((time.perf_counter() - start, score))  # load under PyTorch >= 2.6's weights_only)
         progress("RecBole", seen)
         if score >= max(s for _, s in seen):
             best_state.update({k: v.detach().clone() for k, v in model.state_dict().items()})
+        if args.time_limit and seen[-1][0] > args.time_limit:
+            raise TimeLimit
 
     start = time.perf_counter()
-    trainer.fit(train, valid, verbose=False, saved=False, callback_fn=keep_best)
+    stopped_by = "RecBole's early stopping or the epoch cap"
+    try:
+        trainer.fit(train, valid, verbose=False, saved=False, callback_fn=keep_best)
+    except TimeLimit:
+        stopped_by = f"the time limit of {args.time_limit:,.0f} s"
     total = time.perf_counter() - start
     model.load_state_dict(best_state)
     result = trainer.evaluate(test, load_best_model=False, show_progress=False)
     best = int(np.argmax([s for _, s in seen]))
     return {"epochs": len(seen), "best_epoch": best + 1, "seconds_to_best": seen[best][0], "seconds": total,
             "recall@20": float(result["recall@20"]), "mrr@20": float(result["mrr@20"]),
-            "training_targets": len(train.dataset)}
+            "training_targets": len(train.dataset), "stopped_by": stopped_by}
 
 
 def main() -> None:
@@ -127,6 +138,7 @@ def main() -> None:
     p.add_argument("--dim", type=int, default=64)
     p.add_argument("--window-batch", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--time-limit", type=float, help="stop RecBole's training after this many seconds")
     args = p.parse_args()
     interactions = load("movielens-100k", data_dir=args.data_dir)
     split = protocols.leave_last_out(interactions.events)
