@@ -44,6 +44,9 @@ class Interactions:
       tags: optional free-text tags, columns ``user, item, tag, timestamp``.
       source: where the data was read from (path, ``embedded``, ``generated``...).
       notes: what reading left out (e.g. a user log's unused columns, or events of other behaviours).
+      timed: False when the source holds no times, only the order of each user's events (the
+        timestamps are then positions: 0, 1, 2, ... seconds); time features computed from them mean
+        nothing, and scripts mark what needs them as not applicable.
     """
 
     name: str
@@ -53,6 +56,7 @@ class Interactions:
     tags: pd.DataFrame | None = None
     source: str = ""
     notes: tuple[str, ...] = ()
+    timed: bool = True
 
     def __post_init__(self):
         missing = [c for c in EVENT_COLUMNS if c not in self.events.columns]
@@ -125,6 +129,8 @@ class Interactions:
             },
             "items_with_features": int((self.items["features"].map(len) > 0).sum()),
             "feature_structure": self.feature_structure,
+            **({} if self.timed else {"timed": "no: the source holds only the order of events; "
+                                                "timestamps are positions"}),
             "tags": 0 if self.tags is None else len(self.tags),
             # kept as read; the paper protocols remove exact repeats (seqrec.datasets.protocols)
             **dict(zip(("repeated_events", "repeated_pairs"), count_repeats(events), strict=True)),

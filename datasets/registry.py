@@ -20,7 +20,19 @@ from pathlib import Path
 
 import tensorflow_datasets as tfds
 
-from . import amazon, amazon2018, lastfm, locations, movielens, netflix, synthetic, tianchi, yoochoose
+from . import (
+    amazon,
+    amazon2018,
+    lastfm,
+    locations,
+    movielens,
+    netflix,
+    rechorus,
+    sequence_files,
+    synthetic,
+    tianchi,
+    yoochoose,
+)
 from .downloads import DownloadError
 from .errors import DatasetNotFoundError
 from .interactions import Interactions
@@ -49,6 +61,9 @@ class DatasetSpec:
       checksum_pinned: the download at ``url`` is checked against a pinned size/hash; ``False`` where
         none can be pinned (the publisher gives none, or regenerates the file): it is not verified.
       note: said when the dataset is not present (e.g. why there is no download).
+      folder: the folder under the data directory that holds the files (default: ``name``; datasets
+        published together can share one).
+      timed: False when the files hold no times (`Interactions.timed`).
     """
 
     name: str
@@ -62,6 +77,8 @@ class DatasetSpec:
     feature_structure: str = "none"
     checksum_pinned: bool = False
     note: str = ""
+    folder: str | None = None
+    timed: bool = True
 
 
 REGISTRY: dict[str, DatasetSpec] = {}
@@ -191,6 +208,34 @@ def _lastfm_spec() -> DatasetSpec:
     )
 
 
+def _sequence_files_spec(fileset: sequence_files.FileSet) -> DatasetSpec:
+    shared = "amazon-2014-beauty-sports-5core-sequences"
+    return DatasetSpec(
+        name=fileset.config,
+        summary=fileset.description + " (one line per user)",
+        files=(fileset.items, *([fileset.times] if fileset.times else [])),
+        make_builder=_builder(sequence_files.SequenceFiles, config=fileset.config),
+        locate=functools.partial(sequence_files.locate, fileset),
+        folder=shared if fileset.times else None,
+        timed=fileset.times is not None,
+        note="Research copies of the Amazon 2014 data without a public download of this preprocessing: "
+             "see their MANIFEST.md for the source repository.",
+    )
+
+
+def _rechorus_spec() -> DatasetSpec:
+    return DatasetSpec(
+        name="amazon-grocery-rechorus",
+        summary="Amazon 2014 Grocery and Gourmet Food 5-core as preprocessed by ReChorus: day-resolution "
+                "times, one category per item",
+        files=(rechorus.EVENT_FILES[0], f"{rechorus.META_FILE} (optional: categories)"),
+        make_builder=_builder(rechorus.ReChorus),
+        locate=rechorus.locate,
+        feature_structure="flat",
+        note="ReChorus (github.com/THUwangcy/ReChorus) commits the files in its data/ folder.",
+    )
+
+
 def _synthetic_spec(preset: str) -> DatasetSpec:
     return DatasetSpec(
         name=f"synthetic-{preset}",
@@ -212,6 +257,9 @@ for _category2018 in amazon2018.CATEGORIES.values():
 register(_yoochoose_spec())
 register(_tianchi_spec())
 register(_lastfm_spec())
+for _fileset in sequence_files.FILESETS.values():
+    register(_sequence_files_spec(_fileset))
+register(_rechorus_spec())
 for _preset in synthetic.PRESETS:
     register(_synthetic_spec(_preset))
 
@@ -229,7 +277,7 @@ def get(name: str) -> DatasetSpec:
 def status(name: str, data_dir: str | os.PathLike | None = None) -> tuple[str, str]:
     """``(status, where)`` of a dataset; ``status`` is one of `STATUSES`."""
     spec = get(name)
-    folder = locations.data_dir(data_dir) / name
+    folder = locations.data_dir(data_dir) / (spec.folder or name)
     found = spec.locate(folder)
     if found is not None:
         return "present", str(found)
@@ -255,11 +303,11 @@ def not_present_message(name: str, data_dir: str | os.PathLike | None = None, of
                         ) -> str:
     """Where to put dataset ``name``'s files (and, with ``offer_download``, how to download it)."""
     spec = get(name)
-    folder = locations.data_dir(data_dir) / name
+    folder = locations.data_dir(data_dir) / (spec.folder or name)
     message = (
         f"Dataset '{name}' is not present: expected {', '.join(spec.files)} in {folder}. "
         f"Put the files there, or point --data-dir (or ${locations.DATA_DIR_ENV}) at the folder "
-        f"that holds '{name}/'.")
+        f"that holds '{spec.folder or name}/'.")
     if spec.url and offer_download:
         message += (f" It can be downloaded from {spec.url}: run `python -m seqrec.datasets "
                     f"download {name}` or pass download=True.")
@@ -304,4 +352,4 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
     events, items, tags = read_item_records(builder)
     log.info("loaded %s (%s) from %s", name, state, where)
     return Interactions(name, events, items, feature_structure=spec.feature_structure, tags=tags,
-                        source=where if state != "downloadable" else spec.url)
+                        source=where if state != "downloadable" else spec.url, timed=spec.timed)
