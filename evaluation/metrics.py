@@ -22,7 +22,9 @@ With ``n`` targets in a row and target ranks ``r`` (1-based positions in the ran
   if it is above k");
 * ``auc``: per row, the share of (target, non-target) pairs ordered correctly among the ranked items,
   averaged over the row's targets; a tie counts one half (Mann-Whitney, scikit-learn), whatever the
-  top-K rule.
+  top-K rule;
+* ``pair_auc``: the same for one target against one sampled negative (1, 0.5 or 0): ATRank's and
+  DMRAN's reported AUC, whose mean over users is the share of users whose positive beats their negative.
 
 A K larger than the catalogue is allowed (every target is then a hit). Rows without targets get NaN
 and are left out of averages by the evaluator, which reports how many there were.
@@ -163,6 +165,19 @@ def at_k(target_ranks, valid, ks) -> dict[str, np.ndarray]:
         out[f"ndcg@{k}"] = np.where(has, dcg / idcg, np.nan)
         out[f"mrr@{k}"] = np.where(has, np.where(best <= k, 1.0 / best, 0.0), np.nan)
     return out
+
+
+def pair_auc(scores, positives, negatives) -> np.ndarray:
+    """Per row, whether the positive item scores above the negative one: 1, 0.5 on a tie, else 0
+    (float64 [B]); the one-pair AUC of ATRank and DMRAN (Eq. 23 with one negative per user)."""
+    scores = tf.convert_to_tensor(scores)
+    rows = tf.range(tf.shape(scores)[0])
+
+    def pick(items):
+        return tf.gather_nd(scores, tf.stack([rows, tf.cast(items, tf.int32)], 1)).numpy()
+
+    positive, negative = pick(positives), pick(negatives)
+    return (positive > negative) + 0.5 * (positive == negative)
 
 
 def auc(counts: dict[str, np.ndarray], ties: str = "average") -> np.ndarray:

@@ -67,7 +67,9 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
     Args:
       batches: dicts with ``scores`` float [B, N], ``targets`` int [B] or [B, T] (0 = none, each item at
         most once per row), ``user`` [B], and optionally ``exclude`` bool [B, N] (items not ranked for
-        that row).
+        that row) and ``sampled`` int [B], one sampled negative item per row: the row's
+        ``sampled_auc`` is then 1 when its (first) target scores above that item, 0.5 on a tie and 0
+        below (ATRank's and DMRAN's AUC, Eq. 23 with one negative; ties count one half, as everywhere).
       ks: cut-offs.
       ties: the tie rule of the top-K metrics' ranks (`seqrec.evaluation.metrics.TIES`).
       with_auc: also compute the per-row AUC against every ranked non-target item (ties count one
@@ -97,6 +99,8 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
         row.update(metrics.at_k(metrics.ranks(counts, ties), counts["valid"], ks))
         if with_auc:
             row["auc"] = metrics.auc(counts)
+        if "sampled" in batch:
+            row["sampled_auc"] = metrics.pair_auc(batch["scores"], targets[:, 0], batch["sampled"])
         frames.append(pd.DataFrame(row))
     if bad:
         raise ScoreError(

@@ -52,6 +52,15 @@ class NextItemTask(_RankingSelection):
     side (the history a method reads is its own setting, `seqrec.training.NextItemMethod`).
     ``exclude_seen`` removes every earlier item of the user from the ranking (off for repeat-consumption
     data). ``batch_size`` examples are scored at a time.
+
+    DMRAN's metrics: ``with_auc`` adds each example's AUC against every ranked item (with
+    ``exclude_seen``: every item the user has not interacted with), ``sampled_auc`` the paper's AUC
+    against one sampled negative (`sampled_negatives`, frozen by ``seed``): both count ties as one half.
+
+    ``candidates=k`` ranks each target among ``k`` sampled negatives (frozen by ``seed``) instead of the
+    whole catalogue, and says so in `describe`: the cheap validation of models whose score of an item
+    depends on the item (DMRAN, ATRank), which a method's ``candidate_scores(batch, candidates)`` computes
+    for the candidates alone; other methods' full ``scores`` are read at the candidates.
     """
 
     ks: Sequence[int] = (10,)
@@ -59,11 +68,35 @@ class NextItemTask(_RankingSelection):
     exclude_seen: bool = False
     ties: str = "pessimistic"
     monitor: str = "ndcg@10"
+    with_auc: bool = False
+    sampled_auc: bool = False
+    seed: int = 0
+    candidates: int | None = None
+
+    def __post_init__(self):
+        if self.candidates and self.sampled_auc:
+            raise ValueError("NextItemTask: sampled_auc reads the full ranking's scores; with candidates=k "
+                             "use with_auc, which is then the AUC against the k sampled items")
 
     def describe(self) -> str:
+        aucs = ((", AUC against every ranked item" if self.with_auc else "")
+                + (f", AUC against one sampled negative per example (frozen, seed {self.seed})"
+                   if self.sampled_auc else ""))
+        if self.candidates:
+            return (f"next item ranked among {self.candidates} sampled items the user never interacted with "
+                    f"(frozen, seed {self.seed}; not full ranking), ties {self.ties}, each method reading "
+                    f"its own latest max_len events of the history{aucs}")
         return (f"next item, full ranking over all items, ties {self.ties}, "
                 f"{'seen items excluded' if self.exclude_seen else 'seen items ranked'}, "
-                "each method reading its own latest max_len events of the history")
+                f"each method reading its own latest max_len events of the history{aucs}")
+
+    def sampled_negatives(self, data: SequenceData, part: str, k: int = 1) -> np.ndarray:
+        """``k`` negatives per ``part`` example: items the user has no event with in any part, drawn once
+        with the task's seed (the same for every method and every run), int32 [n_examples] (``k=1``) or
+        [n_examples, k]."""
+        users = data.by_user.group_of(data.targets(part))
+        negatives = data.negative_sampler().sample_numpy(users, k, self.seed)
+        return negatives[:, 0] if k == 1 else negatives
 
     def eval_dataset(self, data: SequenceData, part: str, max_len: int, padding: str = "left"
                      ) -> tf.data.Dataset:
@@ -88,9 +121,16 @@ class NextItemTask(_RankingSelection):
         """Rank every item for each ``part`` example with ``method.scores`` (a
         `seqrec.training.NextItemMethod`)."""
         dataset = self.eval_dataset(data, part, method.max_len, method.padding)
-        batches = score_batches(method.scores, dataset, data.items.size,
-                                exclude_key="seen" if self.exclude_seen else None)
-        return evaluate_ranking(batches, self.ks, self.ties, protocol=self.describe(), method=_name(method))
+        if self.candidates:
+            negatives = self.sampled_negatives(data, part, self.candidates).reshape(-1, self.candidates)
+            batches = _candidate_batches(method, dataset, negatives)
+        else:
+            batches = score_batches(method.scores, dataset, data.items.size,
+                                    exclude_key="seen" if self.exclude_seen else None)
+        if self.sampled_auc:
+            batches = _with_sampled(batches, self.sampled_negatives(data, part))
+        return evaluate_ranking(batches, self.ks, self.ties, with_auc=self.with_auc, protocol=self.describe(),
+                                method=_name(method))
 
 
 @dataclasses.dataclass
@@ -348,6 +388,31 @@ class RatingTask:
                                 method=_name(method))
                if len(users) else RankingResult(pd.DataFrame({"user": [], "auc": []})))
         return RatingResult(errors, auc, self.clip)
+
+
+def _candidate_batches(method, dataset: tf.data.Dataset, negatives: np.ndarray) -> Iterator[dict]:
+    """`evaluate_ranking` batches over each row's candidates only: column 0 the padding item (never
+    ranked), column 1 the target, then the row's sampled negatives."""
+    start = 0
+    for batch in dataset:
+        size = len(batch["user"])
+        candidates = np.concatenate([np.zeros((size, 1), np.int32), batch["target"].numpy()[:, None],
+                                     negatives[start:start + size]], axis=1)
+        start += size
+        if hasattr(method, "candidate_scores"):
+            scores = method.candidate_scores(batch, candidates)
+        else:
+            scores = tf.gather(method.scores(batch), candidates, batch_dims=1)
+        yield {"scores": scores, "targets": np.ones(size, np.int32), "user": batch["user"]}
+
+
+def _with_sampled(batches: Iterator[dict], negatives: np.ndarray) -> Iterator[dict]:
+    """``batches`` with each row's sampled negative (``sampled``), in evaluation order."""
+    start = 0
+    for batch in batches:
+        size = len(batch["user"])
+        yield {**batch, "sampled": negatives[start:start + size]}
+        start += size
 
 
 def _name(method) -> str:

@@ -53,3 +53,48 @@ def test_exclude_seen_ranks_only_unseen_items(data, popularity):
         row = result.rows[result.rows["user"] == user]
         assert row["hr@10"].iloc[0] == float(rank <= 10)
     assert "seen items excluded" in result.protocol
+
+
+def test_dmran_auc_columns_against_scikit_learn(data, popularity):
+    from sklearn.metrics import roc_auc_score
+
+    task = NextItemTask(batch_size=100, ks=(10,), exclude_seen=True, with_auc=True, sampled_auc=True, seed=3)
+    result = task.evaluate(popularity, data, "test")
+    negatives = task.sampled_negatives(data, "test")
+    np.testing.assert_array_equal(negatives, task.sampled_negatives(data, "test"))  # frozen by the seed
+    users = data.by_user.group_of(data.targets("test"))
+    assert not data.negative_sampler().is_positive(users, negatives).any()
+    counts = popularity.model.counts.astype(float)
+    t = data.by_user
+    for row, position in enumerate(data.targets("test")[:30]):
+        user, target = t.group_of([position])[0], t.values[position]
+        seen = set(t.values[t.offsets[user]:position]) - {target}
+        ranked = [i for i in range(1, data.items.size) if i not in seen]  # every item the user never had
+        expected = roc_auc_score([i == target for i in ranked], counts[ranked])  # ties count one half
+        assert np.isclose(result.rows["auc"].iloc[row], expected)
+        pair = roc_auc_score([1, 0], [counts[target], counts[negatives[row]]])
+        assert result.rows["sampled_auc"].iloc[row] == pair
+    assert set(result.rows["sampled_auc"]) <= {0.0, 0.5, 1.0} and "sampled negative" in result.protocol
+
+
+def test_sampled_candidates_rank_the_target_among_frozen_negatives(data, popularity):
+    task = NextItemTask(ks=(5,), with_auc=True, candidates=20, seed=4, batch_size=64)
+    result = task.evaluate(popularity, data, "valid")
+    negatives = task.sampled_negatives(data, "valid", 20)
+    counts = popularity.model.counts.astype(float)
+    targets = data.by_user.values[data.targets("valid")]
+    above = (counts[negatives] > counts[targets][:, None]).sum(1)
+    tied = (counts[negatives] == counts[targets][:, None]).sum(1)
+    np.testing.assert_allclose(result.rows["auc"], 1 - (above + 0.5 * tied) / 20)
+    np.testing.assert_array_equal(result.rows["hr@5"], (above + tied < 5).astype(float))  # pessimistic
+
+    class CandidateScorer:  # a method that scores the candidates alone gives the same rows
+        max_len, padding, name = popularity.max_len, popularity.padding, "stub"
+
+        def candidate_scores(self, batch, candidates):
+            return np.take_along_axis(popularity.scores(batch).numpy(), np.asarray(candidates), axis=1)
+
+    assert task.evaluate(CandidateScorer(), data, "valid").rows.equals(result.rows)
+    assert "20 sampled items" in result.protocol and "not full ranking" in result.protocol
+    with pytest.raises(ValueError, match="sampled_auc"):
+        NextItemTask(candidates=5, sampled_auc=True)

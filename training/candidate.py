@@ -106,6 +106,10 @@ class KerasCandidate:
                                  callbacks=callbacks, verbose=context.verbose, shuffle=False)
         return selection_info(history, f"val_{context.monitor}", context.mode)
 
+    def candidate_scores(self, batch: dict, candidates) -> tf.Tensor:
+        """Scores of the given items after each prefix of ``batch``: candidates int [B, C] -> [B, C]."""
+        return self._predict(self.inputs(batch, tf.convert_to_tensor(candidates, tf.int32)))
+
     def scores(self, batch: dict) -> tf.Tensor:
         """Scores of every item after each prefix of ``batch``: [B, n_items] (item 0, the padding, too)."""
         size = tf.shape(batch["items"])[0]
