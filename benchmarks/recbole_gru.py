@@ -101,8 +101,7 @@ def recbole_gru(events: pd.DataFrame, args) -> dict:
     dataset = create_dataset(config)
     train, valid, test = data_preparation(config, dataset)
     model = GRU4Rec(config, train.dataset).to(config["device"])
-    with contextlib.chdir(folder):  # RecBole's Trainer writes its TensorBoard logs into the working directory
-        trainer = Trainer(config, model)
+    trainer = Trainer(config, model)
     seen, best_state = [], {}
 
     class TimeLimit(Exception):
@@ -152,7 +151,8 @@ def main() -> None:
         ours[metric] = float(values.mean())
         ours[f"{metric} standard error"] = float(values.std(ddof=1) / np.sqrt(len(values)))
     report("seqrec GRU (window mode)", ours)
-    theirs = recbole_gru(split.events(), args)
+    with tempfile.TemporaryDirectory() as scratch, contextlib.chdir(scratch):
+        theirs = recbole_gru(split.events(), args)  # RecBole writes log_tensorboard/ into the working folder
     report("RecBole 1.2.1 GRU4Rec", theirs)
     print(f"time to the best validation epoch, RecBole / seqrec: "
           f"{theirs['seconds_to_best'] / ours['seconds_to_best']:.1f}x")
