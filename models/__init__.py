@@ -13,6 +13,7 @@ from .dropout import PhiloxDropout
 from .hievh import HieVH
 from .iarn import IARN
 from .item2vec import Item2Vec, MP2Vec
+from .item_categories import ItemCategories
 from .knn import ItemKNN
 from .mf import BPR, MF, BiasedDotScoring
 from .mtam import MTAM
@@ -41,6 +42,7 @@ __all__ = [
     "CandidateModel",
     "HieVH",
     "Item2Vec",
+    "ItemCategories",
     "ItemKNN",
     "LossNetwork",
     "MP2Vec",

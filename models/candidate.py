@@ -23,9 +23,11 @@ encoder carries an L2 regulariser of weight ``l2``. DMRAN: 5e-5 or 1e-4 (section
 import keras
 from keras import ops
 
+from .item_categories import ItemCategories
+
 
 @keras.saving.register_keras_serializable(package="seqrec")
-class CandidateModel(keras.Model):
+class CandidateModel(ItemCategories, keras.Model):
     """Base class: item and category embeddings, candidate scoring (Eq. 17) and the L2 of Eq. 22.
 
     Args:
@@ -49,20 +51,9 @@ class CandidateModel(keras.Model):
         if n_categories:
             self.category_embedding = keras.layers.Embedding(n_categories, category_dim,
                                                              name="category_embedding")
-        self.item_category = (self.add_weight(shape=(n_items,), dtype="int32", initializer="zeros",
-                                              trainable=False, name="item_category")
-                              if n_categories else None)
+        self.add_category_table()
 
     input_keys = ("items", "mask", "buckets", "candidates")
-
-    def set_item_categories(self, categories) -> None:
-        """Set each item's category index, int [n_items] in 0..n_categories-1 (0: none)."""
-        categories = ops.convert_to_numpy(categories).astype("int32")
-        if categories.shape != (self.n_items,) or categories.min() < 0 or \
-                categories.max() >= self.n_categories:
-            raise ValueError(f"item categories must be {self.n_items} indices in 0..{self.n_categories - 1}, "
-                             f"got shape {categories.shape}")
-        self.item_category.assign(categories)
 
     def embed(self, items):
         """Item vectors [..., dim]: the item embedding, with its category's concatenated."""

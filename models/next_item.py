@@ -22,12 +22,13 @@ import keras
 from keras import ops
 
 from .dropout import PhiloxDropout
+from .item_categories import ItemCategories
 
 HOUR = 3600.0
 
 
 @keras.saving.register_keras_serializable(package="seqrec")
-class NextItemModel(keras.Model):
+class NextItemModel(ItemCategories, keras.Model):
     """Base class: embeddings, the output layer, the two modes and the time bookkeeping.
 
     Inputs (dict): ``items`` int [B, L], ``mask`` bool [B, L], ``gaps`` float [B, L] and either
@@ -60,9 +61,7 @@ class NextItemModel(keras.Model):
         self.category_embedding = (keras.layers.Embedding(n_categories, dim, name="category_embedding",
                                                           embeddings_regularizer=self.regularizer)
                                    if n_categories else None)
-        self.item_category = (self.add_weight(shape=(n_items,), dtype="int32", initializer="zeros",
-                                              trainable=False, name="item_category")
-                              if n_categories else None)
+        self.add_category_table()
         self.dropout = PhiloxDropout(dropout)
 
     @property
@@ -76,15 +75,6 @@ class NextItemModel(keras.Model):
         if self.category_embedding is not None:
             x = x + self.category_embedding(ops.take(self.item_category, inputs["items"], axis=0))
         return self.dropout(x, training=training)
-
-    def set_item_categories(self, categories) -> None:
-        """Set each item's category index, int [n_items] in 0..n_categories-1 (0: none)."""
-        categories = ops.convert_to_numpy(categories).astype("int32")
-        if categories.shape != (self.n_items,) or categories.min() < 0 or \
-                categories.max() >= self.n_categories:
-            raise ValueError(f"item categories must be {self.n_items} indices in 0..{self.n_categories - 1}, "
-                             f"got shape {categories.shape}")
-        self.item_category.assign(categories)
 
     def times(self, inputs):
         """``(event_times [B, L], query_times [B, Lq], gaps [B, L])`` in hours, relative to a per-row
