@@ -158,8 +158,10 @@ def test_classical_baseline_epoch_curves_reach_tensorboard(tmp_path):
     method = SimpleNamespace(name="BPR", hyperparameters={"dim": 8})
     run_ = Run(method, SimpleNamespace(mean=lambda: {"auc": 0.65}), info, 1.0)
     record_run(tmp_path, run_, SimpleNamespace(label="ML"), seed=0)
-    tags = {p.parent.name: [v.tag for e in tf.compat.v1.train.summary_iterator(str(p))
-                            for v in e.summary.value] for p in tmp_path.rglob("events.out.tfevents.*")}
+    tags = {}  # per folder: its event files hold the hyper-parameters and the final metrics apart
+    for p in sorted(tmp_path.rglob("events.out.tfevents.*")):
+        tags.setdefault(p.parent.name, []).extend(v.tag for e in tf.compat.v1.train.summary_iterator(str(p))
+                                                  for v in e.summary.value)
     assert tags["train"] == ["epoch_loss"] * 2 and tags["validation"] == ["epoch_auc"] * 2
     assert {"valid/auc", "test/auc"} <= set(tags[tmp_path.name])
 
