@@ -34,6 +34,8 @@ import hashlib
 import json
 import logging
 import os
+import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +52,9 @@ BASE_URL = "http://snap.stanford.edu/data/amazon/productGraph/categoryFiles/"
 RATING_COLUMNS = ("user", "item", "rating", "timestamp")
 EXTRA_TEXT = ("categories",)
 ENCODINGS = ("utf-8", "latin-1")
+HOMEPAGE = "https://jmcauley.ucsd.edu/data/amazon/"
+CITATION = ("McAuley, Targett, Shi & van den Hengel, Image-based Recommendations on Styles and Substitutes, "
+            "SIGIR 2015; He & McAuley, Ups and Downs, WWW 2016.")
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,22 @@ class Category:
         return (self.meta_file, self.meta_file.removesuffix(".gz"))
 
     @property
+    def reviews_file(self) -> str:
+        """The 5-core reviews (`seqrec.datasets.amazon_reviews`): users and items with 5 reviews or more."""
+        return f"reviews_{self.stem}_5.json.gz"
+
+    @property
+    def reviews_files(self) -> tuple[str, ...]:
+        """Accepted names of the 5-core reviews file: gzipped or plain."""
+        return (self.reviews_file, self.reviews_file.removesuffix(".gz"))
+
+    @property
     def ratings_url(self) -> str:
         return BASE_URL + self.ratings_file
+
+    @property
+    def reviews_url(self) -> str:
+        return BASE_URL + self.reviews_file
 
     @property
     def meta_url(self) -> str:
@@ -186,9 +205,8 @@ class Amazon2014(RawFiles, tfds.core.GeneratorBasedBuilder):
             builder=self,
             description=description,
             features=item_features_spec(extra_text=EXTRA_TEXT),
-            homepage="https://jmcauley.ucsd.edu/data/amazon/",
-            citation="McAuley, Targett, Shi & van den Hengel, Image-based Recommendations on Styles and "
-                     "Substitutes, SIGIR 2015; He & McAuley, Ups and Downs, WWW 2016.",
+            homepage=HOMEPAGE,
+            citation=CITATION,
         )
 
     def _find_files(self, dl_manager) -> tuple[Path, Path | None]:
@@ -293,35 +311,75 @@ def choose_path(paths: list[tuple[str, ...]], root: str) -> tuple[str, ...]:
     return max(own, key=len, default=())  # max keeps the first of equal lengths
 
 
-def parse_metadata(path: Path, category: Category) -> pd.DataFrame:
-    """A ``meta_<Category>.json.gz`` file (gzip or plain) as items indexed by ASIN with ``title``,
-    ``features`` (one category path, see `choose_path`) and ``categories`` (every path, as JSON)."""
+LEADING_ASIN = re.compile(r"""\s*\{\s*['"]asin['"]\s*:\s*['"]([^'"\\]+)['"]""")
+
+
+def products(path: Path, url: str, wanted: Collection[str] | None = None
+             ) -> Iterator[tuple[int, str, dict]]:
+    """``(line number, ASIN, product dict)`` for each product line of a 2014 metadata file (gzip or plain),
+    the first line of each ASIN; a later line of the same ASIN is skipped (and counted in a warning).
+
+    With ``wanted``, only those ASINs are read: a line that starts with another ASIN
+    (``{'asin': '...'``, as every line of the 2014 files does) is skipped without being parsed, which
+    spares parsing the products a 5-core subset does not hold; a line that does not start so is
+    parsed (and reported if malformed). An unreadable line raises `DataError` naming ``path`` and the
+    line; an unreadable file says to download it again from ``url``.
+    """
     label = str(path)
-    rows: dict[str, tuple[str, tuple[str, ...], str]] = {}
-    duplicates = 0
-    for number, raw in readers.numbered_lines(path, category.meta_url):
+    seen: set[str] = set()
+    lines = duplicates = 0
+    for number, raw in readers.numbered_lines(path, url):
         line = readers.decode_text(raw, f"{label}: line {number}", ENCODINGS).strip()
         if not line:
             continue
+        lines += 1
+        if wanted is not None:
+            leading = LEADING_ASIN.match(line)
+            if leading is not None and leading.group(1).strip() not in wanted:
+                continue
         record = _record(line, label, number)
         asin = record.get("asin")
         if not isinstance(asin, str) or not asin.strip():
             raise DataError(f"{label}: line {number} has no 'asin' (the product id): {line[:120]!r}. "
                             "Every product line needs one.")
         asin = asin.strip()
-        if asin in rows:
+        if asin in seen:
             duplicates += 1
             continue
-        paths = _paths(record.get("categories", []), label, number)
-        title = record.get("title", "")
-        rows[asin] = ("" if title is None else str(title), choose_path(paths, category.root),
-                      json.dumps([list(p) for p in paths], ensure_ascii=False))
-    if not rows:
+        seen.add(asin)
+        if wanted is None or asin in wanted:
+            yield number, asin, record
+    if not lines:
         raise DataError(f"{label}: the file holds no products; expected one product per line.")
     if duplicates:
         log.warning("%s: %d duplicate product line(s) ignored (the first line of each ASIN is kept)",
                     label, duplicates)
-    return product_items(rows, "categories", label, log)
+
+
+def category_paths(record: dict, label: str, number: int) -> list[tuple[str, ...]]:
+    """Every category path of a product (``categories``), names stripped, empty names and paths dropped."""
+    return _paths(record.get("categories", []), label, number)
+
+
+def title(record: dict) -> str:
+    """A product's ``title`` as text (``""`` when missing or null)."""
+    value = record.get("title", "")
+    return "" if value is None else str(value)
+
+
+def paths_json(paths: list[tuple[str, ...]]) -> str:
+    """Every path of an item as JSON, the extra field ``categories``."""
+    return json.dumps([list(p) for p in paths], ensure_ascii=False)
+
+
+def parse_metadata(path: Path, category: Category) -> pd.DataFrame:
+    """A ``meta_<Category>.json.gz`` file (gzip or plain) as items indexed by ASIN with ``title``,
+    ``features`` (one category path, see `choose_path`) and ``categories`` (every path, as JSON)."""
+    rows: dict[str, tuple[str, tuple[str, ...], str]] = {}
+    for number, asin, record in products(path, category.meta_url):
+        paths = category_paths(record, str(path), number)
+        rows[asin] = (title(record), choose_path(paths, category.root), paths_json(paths))
+    return product_items(rows, "categories", str(path), log)
 
 
 def product_items(rows: dict[str, tuple[str, tuple[str, ...], str]], extra: str, label: str,

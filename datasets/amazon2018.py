@@ -270,7 +270,7 @@ def _json_line(raw: bytes, label: str, number: int, what: str, example: str) -> 
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise DataError(f"{label}: line {number} is not UTF-8 ({err}); the 2018 files are UTF-8 JSON "
+        raise DataError(f"{label}: line {number} is not UTF-8 ({err}); Amazon's review files are UTF-8 JSON "
                         "lines.") from None
     line = line.strip()
     if not line:

@@ -23,6 +23,7 @@ import tensorflow_datasets as tfds
 from . import (
     amazon,
     amazon2018,
+    amazon_reviews,
     lastfm,
     locations,
     movielens,
@@ -148,6 +149,25 @@ def amazon_2014_spec(category: amazon.Category) -> DatasetSpec:
     )
 
 
+def amazon_2014_5core_spec(category: amazon.Category) -> DatasetSpec:
+    """The dataset ``amazon-2014-<config>-5core`` of a 2014 category: its 5-core reviews with each item's
+    leaf category (`seqrec.datasets.amazon_reviews`); pass it to `register` for a category not in the
+    release's list."""
+    return DatasetSpec(
+        name=f"amazon-2014-{category.config}-5core",
+        summary=f"Amazon 2014 {category.root} 5-core reviews: ratings, timestamps, titles, the leaf category "
+                "per item (ATRank's rule)",
+        files=(f"{category.reviews_file} (or {category.reviews_files[1]})",
+               f"{category.meta_file} (optional: titles, categories)"),
+        make_builder=_category_builder(amazon_reviews.Amazon2014FiveCore, amazon.AmazonConfig, category),
+        locate=functools.partial(amazon_reviews.locate, category),
+        url=category.reviews_url,
+        feature_structure="flat",
+        note=f"The download also fetches {category.meta_url}; the sha256 of each downloaded file is "
+             "logged.",
+    )
+
+
 def amazon_2018_spec(category: amazon2018.Category) -> DatasetSpec:
     """The dataset ``amazon-2018-<config>`` of a 2018 category (`seqrec.datasets.amazon2018.category`)."""
     return DatasetSpec(
@@ -252,6 +272,8 @@ for _release in movielens.RELEASES.values():
 register(_netflix_spec())
 for _category in amazon.CATEGORIES.values():
     register(amazon_2014_spec(_category))
+for _category in amazon.CATEGORIES.values():
+    register(amazon_2014_5core_spec(_category))
 for _category2018 in amazon2018.CATEGORIES.values():
     register(amazon_2018_spec(_category2018))
 register(_yoochoose_spec())
