@@ -403,15 +403,19 @@ def user_gru(events: pd.DataFrame, fraction: float = 1.0, seed: int = 0) -> Spli
     return _checked(split)
 
 
-def dmran(events: pd.DataFrame) -> Split:
+def dmran(events: pd.DataFrame, user_fraction: float | None = None, seed: int = 0) -> Split:
     """DMRAN (section 5.1): exact repeats removed; each user's first k behaviours predict the (k+1)-th
     in training and the first n-1 predict the last in testing. The paper has no validation set; we take
     the (n-1)-th behaviour as the validation target so that model selection never touches the test
-    item."""
+    item. ``user_fraction``: a seeded random share of the users first (a scaled-down run; the paper
+    keeps every user)."""
     reports: list[StepReport] = []
     events = _repeats_removed(events, reports)
+    if user_fraction is not None:
+        events = subsample_users(events, user_fraction, seed, reports=reports)
     split = leave_last_out(events, 3, reports=reports)
-    split.protocol = "dmran(leave-last-out with validation item)"
+    sample = f"{user_fraction:g} of the users (seed {seed}), " if user_fraction is not None else ""
+    split.protocol = f"dmran({sample}leave-last-out with validation item)"
     return _checked(split)
 
 

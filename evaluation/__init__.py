@@ -12,7 +12,7 @@ from .manifest import Manifest
 from .ranking import RankingResult, ScoreError, evaluate_ranking
 from .stats import TTest, paired_ttest, relative_improvement
 from .tables import Cell, TableOutput
-from .tasks import NextItemTask, RatingResult, RatingTask, SequenceTask
+from .tasks import NextItemTask, RatingResult, RatingTask, SelectThenTest, SequenceTask
 
 __all__ = [
     "Cell",
@@ -23,6 +23,7 @@ __all__ = [
     "RatingResult",
     "RatingTask",
     "ScoreError",
+    "SelectThenTest",
     "SequenceTask",
     "TTest",
     "TableOutput",

@@ -1,7 +1,8 @@
 """Evaluation tasks: what is predicted, on which examples, and how it is scored.
 
 * `NextItemTask`: the next item after every prefix, truncated to the latest events the method reads, ranked
-  among the whole catalogue (MTAM, DMRAN, Ante-RNN protocols).
+  among the whole catalogue (MTAM, DMRAN, Ante-RNN protocols) or among sampled candidates;
+  `SelectThenTest` validates with one and tests with another (DMRAN).
 * `SequenceTask`: the next item after every event, with the user's whole history, never truncated
   (UserGRU: recurrent models carry their state through sequences of thousands of events).
 * `RatingTask`: IARN's evaluation: RMSE and MAE of predicted ratings (rating models only) and, for
@@ -131,6 +132,34 @@ class NextItemTask(_RankingSelection):
             batches = _with_sampled(batches, self.sampled_negatives(data, part))
         return evaluate_ranking(batches, self.ks, self.ties, with_auc=self.with_auc, protocol=self.describe(),
                                 method=_name(method))
+
+
+@dataclasses.dataclass
+class SelectThenTest:
+    """Model selection with one task and the test with another: ``valid`` scores the validation part
+    (a trainer's per-epoch score and `selection`), ``test`` the test part. DMRAN validates every epoch
+    among sampled candidates (`NextItemTask` ``candidates=k``, cheap for models that score each item
+    with its own user representation) and tests once with full ranking."""
+
+    valid: NextItemTask
+    test: NextItemTask
+
+    @property
+    def monitor(self) -> str:
+        return self.valid.monitor
+
+    def describe(self) -> str:
+        return f"validation: {self.valid.describe()}; test: {self.test.describe()}"
+
+    def selection(self, method) -> tuple[str, str]:
+        return self.valid.selection(method)
+
+    def validation_score(self, method, data: SequenceData) -> float:
+        return self.valid.validation_score(method, data)
+
+    def evaluate(self, method, data: SequenceData, part: str) -> RankingResult:
+        """``method`` on ``part``: the test part with ``test``, any other with ``valid``."""
+        return (self.test if part == "test" else self.valid).evaluate(method, data, part)
 
 
 @dataclasses.dataclass

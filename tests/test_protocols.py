@@ -275,6 +275,15 @@ def test_mtam_user_sample_is_part_of_the_protocol():
     pd.testing.assert_frame_equal(split.test, again.test)
 
 
+def test_dmran_user_sample_is_part_of_the_protocol():
+    events = _logged_twice(n_users=40)
+    split = protocols.dmran(events, user_fraction=0.5, seed=2)
+    steps = [r.step.split("(")[0] for r in split.reports]
+    assert steps == ["deduplicate", "subsample_users", "leave_last_out"]
+    assert split.events()["user"].nunique() == 20 and "0.5 of the users (seed 2)" in split.protocol
+    pd.testing.assert_frame_equal(split.test, protocols.dmran(events, user_fraction=0.5, seed=2).test)
+
+
 def test_user_gru_subsample_is_part_of_the_protocol():
     split = protocols.user_gru(_logged_twice(per_user=24), fraction=0.5, seed=0)
     assert [r.step.split("(")[0] for r in split.reports][:3] == ["deduplicate", "subsample_windows",

@@ -82,6 +82,7 @@ TABLES = {
         {("Amazon Clothing", "DMRAN_No_Time", "AUC")},
         [],
     ),
+    "dmran_figure5.csv": ({("Amazon Electronic", f"r = {r}", "AUC") for r in (2, 8, 10, 15, 20)}, set(), []),
     "anternn_table4.csv": (grid(ANTE_DATASETS, ANTE_T4_METHODS, ANTE_T4_METRICS), set(), []),
     "anternn_table5.csv": (grid(ANTE_DATASETS, ANTE_T5_METHODS, ["Runtime (seconds)"]), set(), []),
     "anternn_table6.csv": (grid(ANTE_DATASETS, ANTE_T6_METHODS, ANTE_T6_METRICS), set(), []),

@@ -19,6 +19,9 @@ SCRIPTS = {
     "mtam_figure3_4.py": ["mtam_figure3_4.png", "mtam_figure3_4.md", "mtam_figure3_4.json"],
     "mtam_figure5.py": ["mtam_figure5.png", "mtam_figure5.md", "mtam_figure5.json"],
     "usergru_table2.py": ["usergru_table2.md", "usergru_table2.json"],
+    "dmran_table2.py": ["dmran_table2.md", "dmran_table2.json"],
+    "dmran_figure3_4.py": ["dmran_figure3_4.png", "dmran_figure3_4.md", "dmran_figure3_4.json"],
+    "dmran_figure5.py": ["dmran_figure5.png", "dmran_figure5.md", "dmran_figure5.json"],
 }
 
 

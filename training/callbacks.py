@@ -77,13 +77,15 @@ def selection_callbacks(name: str, hyperparameters: dict, context: FitContext, p
 
 
 def selection_info(history: keras.callbacks.History, monitor: str, mode: str = "max") -> dict:
-    """What a fit's manifest entry says about model selection: epochs run, the best epoch and its
-    validation value, and whether training ended at its epoch cap."""
+    """What a fit's manifest entry says about model selection: epochs run, the training loss and the
+    validation score of every epoch (``valid_curve``), the best epoch and its validation value, and
+    whether training ended at its epoch cap."""
     scores = history.history.get(monitor)
     epochs = len(history.history["loss"])
     info = {"epochs_run": epochs, "train_loss": [round(float(v), 5) for v in history.history["loss"]]}
     if scores:
         best = min(scores) if mode == "min" else max(scores)
-        info |= {"best_epoch": scores.index(best) + 1, f"best_{monitor}": float(best)}
+        info |= {"valid_curve": [round(float(v), 5) for v in scores], "best_epoch": scores.index(best) + 1,
+                 f"best_{monitor}": float(best)}
     info["stopped_by"] = "epoch cap" if epochs == history.params.get("epochs") else "early stopping"
     return info
