@@ -4,10 +4,10 @@
       -> for each method: seed, fit (selection on validation only; a grid of settings optionally),
          evaluate once on test -> `Results` -> a table beside the paper's numbers, or a figure
 
-A paper module (`seqrec.experiments.iarn`, `mtam`, `usergru`, `dmran`) is configuration: its datasets and their
-stand-ins, its protocol (``prepare``), its methods (`MethodSpec`), its profiles; it picks the datasets of a
-run with `select` (the paper's, or any registered dataset or the user's own log as an extra one), calls
-`run` and turns the `Results` into a `TableOutput` (`paper_table`) or a `FigureOutput`.
+A paper module (`seqrec.experiments.iarn`, `mtam`, `usergru`, `dmran`) is configuration: its datasets and
+their stand-ins, its protocol (``prepare``), its methods (`MethodSpec`), its profiles; it picks the
+datasets of a run with `select` (the paper's, or any registered dataset or the user's own log as an extra
+one), calls `run` and turns the `Results` into a `TableOutput` (`paper_table`) or a `FigureOutput`.
 """
 
 import dataclasses
