@@ -29,7 +29,8 @@ embeddings of 64 each; 128 for the item alone where there are no categories), gr
 """
 
 import dataclasses
-import math
+import json
+from pathlib import Path
 
 import pandas as pd
 
@@ -294,51 +295,79 @@ FIGURE3 = ("Bi-LSTM", "Bi-LSTM+Attention", "CNN+Pooling", "ATRank", "DMRAN")
 FIGURE4 = ("DMRAN_Item", "DMRAN_Feature", "DMRAN")
 
 
-def _curves(results: Results) -> pd.DataFrame:
-    """One row per (dataset, method, epoch): the training steps so far and the validation AUC."""
+def _curves(fits: dict[str, dict]) -> pd.DataFrame:
+    """One row per (dataset, method, epoch) with the validation AUC after that epoch, from fit infos keyed
+    ``"<dataset>/<method>"`` (a manifest's ``hyperparameters``: `KerasCandidate.fit`'s ``valid_curve``)."""
     rows = []
-    for label, runs in results.runs.items():
-        n_train = len(results.prepared[label].data.targets("train"))
-        for method, run_ in runs.items():
-            steps = math.ceil(n_train / run_.method.batch_size)
-            for epoch, auc in enumerate(fit_facts(run_).get("valid_curve", []), start=1):
-                rows.append({"dataset": label, "method": method, "epoch": epoch, "steps": epoch * steps,
-                             "valid_auc": auc})
-    return pd.DataFrame(rows, columns=["dataset", "method", "epoch", "steps", "valid_auc"])
+    for key, fit in fits.items():
+        label, method = key.split("/", 1)
+        curve = fit.get("valid_curve") or fit.get("selected", {}).get("fit", {}).get("valid_curve", [])
+        rows += [{"dataset": label, "method": method, "epoch": epoch, "valid_auc": auc}
+                 for epoch, auc in enumerate(curve, start=1)]
+    return pd.DataFrame(rows, columns=["dataset", "method", "epoch", "valid_auc"])
 
 
-def figure3_4(**options) -> FigureOutput:
+def _table_run(path: str | Path, options: RunOptions):
+    """``(fit infos, manifest)`` of Figures 3-4 drawn from a Table 2 run's JSON: its datasets, protocols
+    and fits copied into a new manifest that names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"--from-table {path}: no such file; run reproduce/dmran_table2.py first")
+    table = json.loads(path.read_text(encoding="utf-8"))["manifest"]
+    if not table.get("script", "").endswith("dmran.table2"):
+        raise ValueError(f"--from-table {path}: not the output of reproduce/dmran_table2.py "
+                         f"(its manifest's script is {table.get('script')!r})")
+    manifest = open_manifest("seqrec.experiments.dmran.figure3_4", dataclasses.replace(
+        options, profile=table["profile"], seed=table["seed"]))
+    manifest.datasets, manifest.protocols = table["datasets"], table["protocols"]
+    manifest.hyperparameters = table["hyperparameters"]
+    manifest.notes += [f"the curves of the fits of {path.name} (started {table['started']}, "
+                       f"{table['profile']} profile, seed {table['seed']}): no model was trained for "
+                       "this figure; that table's manifest holds the test metrics and verdicts"]
+    manifest.notes += [note for note in table["notes"] if "profile:" in note or note.startswith("task:")]
+    return table["hyperparameters"], manifest
+
+
+def figure3_4(from_table: str | Path | None = None, **options) -> FigureOutput:
     """DMRAN Figures 3 and 4 (section 5.2): the AUC along training of the neural baselines and DMRAN
     (Figure 3) and of DMRAN and its variants (Figure 4) on Amazon Electronic. The paper plots test AUC;
     ours is the validation AUC (the validation targets ranked among sampled items) after every epoch,
     since nothing may read the test part during training. BPR-MF trains with its own loop and has no
-    such curve. ``options``: `RunOptions`."""
+    such curve. ``from_table``: draw the curves of a Table 2 run's JSON (the same methods, settings and
+    data) instead of training again. ``options``: `RunOptions`."""
     options = RunOptions(**options)
     profile = PROFILES[options.profile]
     names = tuple(dict.fromkeys(FIGURE3 + FIGURE4))
-    results, manifest = _run("figure3_4", options, methods_for(profile, names),
-                             papers=paper_datasets(options, ("Amazon Electronic",)))
-    for label in results.runs:
-        for other in names[:-1]:
-            manifest.notes.append(results.verdict(label, f"DMRAN beats {other} on the test AUC (the paper's)",
-                                                  "DMRAN", other, "sampled_auc"))
+    if from_table is not None:
+        fits, manifest = _table_run(from_table, options)
+        wanted = options.datasets or ("Amazon Electronic",)
+        labels = [label for label in dict.fromkeys(k.split("/", 1)[0] for k in fits) if label in wanted]
+    else:
+        results, manifest = _run("figure3_4", options, methods_for(profile, names),
+                                 papers=paper_datasets(options, ("Amazon Electronic",)))
+        for label in results.runs:
+            for other in names[:-1]:
+                manifest.notes.append(results.verdict(label, f"DMRAN beats {other} on the test AUC (the "
+                                                      "paper's)", "DMRAN", other, "sampled_auc"))
+        fits, labels = manifest.hyperparameters, list(results.runs)
     manifest.finish()
-    rows = _curves(results)
-    figure, axes = new_figure(2 * max(1, len(results.runs)), columns=2)
-    for row, label in enumerate(results.runs):
+    rows = _curves(fits)
+    rows = rows[rows["dataset"].isin(labels) & rows["method"].isin(names)].reset_index(drop=True)
+    figure, axes = new_figure(2 * max(1, len(labels)), columns=2)
+    for row, label in enumerate(labels):
         for col, (number, shown) in enumerate(((3, FIGURE3), (4, FIGURE4))):
             ax = axes[2 * row + col]
             for method in shown:
                 curve = rows[(rows["dataset"] == label) & (rows["method"] == method)]
                 if len(curve):
-                    ax.plot(curve["steps"], curve["valid_auc"], marker=".", label=method)
-            ax.set(title=f"Figure {number}: {label}", xlabel="training steps (batches of 32)",
+                    ax.plot(curve["epoch"], curve["valid_auc"], marker=".", label=method)
+            ax.set(title=f"Figure {number}: {label}", xlabel="epoch (one pass over the training prefixes)",
                    ylabel="validation AUC (sampled items)")
             ax.legend(fontsize=7)
     return FigureOutput("dmran_figure3_4", "DMRAN Figures 3-4: AUC along training (Wang et al., 2019)",
                         figure, rows, manifest,
-                        "Validation AUC after every epoch (the paper plots test AUC); the paper prints no "
-                        "numbers for these figures.")
+                        "Validation AUC after every epoch (the paper plots test AUC against training "
+                        "steps); the paper prints no numbers for these figures.")
 
 
 def figure5(rows: tuple[int, ...] = ROWS, **options) -> FigureOutput:

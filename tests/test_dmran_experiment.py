@@ -1,6 +1,7 @@
 """`seqrec.experiments.dmran`: which methods run on a dataset without timestamps, and the task that
 validates among sampled items and tests by full ranking."""
 
+import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -51,3 +52,26 @@ def test_select_then_test_validates_on_samples_and_tests_on_full_ranking():
     assert "sampled_auc" in test.mean() and "sampled_auc" not in valid.mean()
     assert task.validation_score(method, data) == pytest.approx(valid.mean()["auc"])
     assert task.describe().startswith("validation: next item ranked among 5 sampled items")
+
+
+def test_figure3_4_from_a_table_run(tmp_path):
+    fits = {"Amazon Electronic/DMRAN": {"selected": {"fit": {"valid_curve": [0.6, 0.7, 0.65]}}},
+            "Amazon Electronic/ATRank": {"valid_curve": [0.5, 0.55]},
+            "Amazon Electronic/BPR-MF": {"epochs_run": 4},
+            "Amazon Clothing/Bi-LSTM": {"valid_curve": [0.5]}}
+    table = {"manifest": {"script": "seqrec.experiments.dmran.table2", "profile": "small", "seed": 3,
+                          "started": "2026-11-30T12:00:00+0000", "datasets": [], "protocols": {},
+                          "hyperparameters": fits, "notes": ["small profile: r = 10", "task: t", "other"]}}
+    path = tmp_path / "dmran_table2.json"
+    path.write_text(json.dumps(table))
+    figure = dmran.figure3_4(from_table=path, profile="smoke")
+    assert figure.rows[["method", "epoch", "valid_auc"]].values.tolist() == [
+        ["DMRAN", 1, 0.6], ["DMRAN", 2, 0.7], ["DMRAN", 3, 0.65], ["ATRank", 1, 0.5], ["ATRank", 2, 0.55]]
+    assert figure.manifest.seed == 3 and figure.manifest.profile == "small"
+    assert "small profile: r = 10" in figure.manifest.notes and "other" not in figure.manifest.notes
+    table["manifest"]["script"] = "seqrec.experiments.mtam.table2"
+    path.write_text(json.dumps(table))
+    with pytest.raises(ValueError, match=r"not the output of reproduce/dmran_table2\.py"):
+        dmran.figure3_4(from_table=path)
+    with pytest.raises(ValueError, match="no such file"):
+        dmran.figure3_4(from_table=tmp_path / "missing.json")
