@@ -90,13 +90,19 @@ class KerasCandidate:
 
         return ds.map(pairs)
 
-    def fit(self, data: SequenceData, context: FitContext) -> dict:
+    def compiled(self, data: SequenceData) -> keras.Model:
+        """A new model for ``data``, compiled with the method's optimiser and loss (what `fit` trains;
+        `benchmarks/dmran_speed.py` times it)."""
         self.model = self.build(data)
         self.n_items = data.items.size
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
         optimizer = keras.optimizers.SGD(self.learning_rate, global_clipnorm=self.clipnorm)
         self.model.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(from_logits=True),
                            jit_compile=self.jit_compile)
+        return self.model
+
+    def fit(self, data: SequenceData, context: FitContext) -> dict:
+        self.compiled(data)
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience)
         if self.drop is not None and context.validate is not None:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
