@@ -6,11 +6,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorflow as tf
+from next_item_checks import short_sequences
 
 from seqrec.experiments import iarn, mtam
 from seqrec.experiments.pipeline import RunOptions, fit
-from seqrec.models import MTAM
-from seqrec.training import IARNMethod, KerasNextItem, next_item_model, tensorboard
+from seqrec.models import DMRAN, MTAM
+from seqrec.training import (
+    FitContext,
+    IARNMethod,
+    KerasCandidate,
+    KerasNextItem,
+    next_item_model,
+    set_seed,
+    tensorboard,
+)
 
 
 def written(folder: Path) -> dict[str, list[tuple[int, str]]]:
@@ -36,6 +45,18 @@ def test_mtam_hop_attention_images_every_epoch(mtam_prepared, tmp_path):
     tags = written(tmp_path / "run" / "MTAM" / "attention")
     for hop in ("hop_1", "hop_2"):
         assert sorted(tags[f"attention/{hop}"]) == [(0, "images"), (0, "text"), (1, "images"), (1, "text")]
+
+
+def test_dmran_item_attention_rows_every_epoch(tmp_path):
+    data = short_sequences(12)
+    method = KerasCandidate("DMRAN", lambda d: next_item_model(DMRAN, d, rows=2, heads=2, item_dim=4,
+                                                               category_dim=4),
+                            max_len=12, batch_size=16, epochs=2, item_chunk=16, jit_compile=False)
+    set_seed(0)
+    method.fit(data, FitContext(0, logdir=tmp_path))
+    tags = written(tmp_path / "DMRAN" / "attention")
+    assert sorted(tags) == ["attention/row_1", "attention/row_2"]
+    assert sorted(tags["attention/row_1"]) == [(0, "images"), (0, "text"), (1, "images"), (1, "text")]
 
 
 def test_iarn_gate_images_name_users_and_items(synthetic_small, tmp_path):

@@ -14,6 +14,7 @@ from seqrec.datasets.time_features import day_bucket
 
 from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
+from .tensorboard import AttentionImages, validation_examples
 
 
 class KerasCandidate:
@@ -36,6 +37,10 @@ class KerasCandidate:
     looking at test AUC; here the rate is multiplied by ``drop`` once validation has not improved for
     one epoch (`keras.callbacks.ReduceLROnPlateau` on the validation score, at most once), and training
     stops after ``patience`` epochs without improvement, restoring the best epoch.
+
+    **TensorBoard.** With ``context.logdir``, a model with an ``attention(inputs)`` method (DMRAN's item-level
+    rows, ATRank's self-attention) draws it after every epoch for a few fixed validation examples, each
+    with its target as the candidate (`attention_images`).
 
     **Full ranking.** ``scores`` scores every item for each prefix of an evaluation batch, ``item_chunk``
     candidates per call (a candidate-dependent user representation is computed per (user, item)).
@@ -108,9 +113,35 @@ class KerasCandidate:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
                 f"val_{context.monitor}", factor=self.drop, patience=1, mode=context.mode, min_delta=0.0,
                 min_lr=self.learning_rate * self.drop))
+        if context.logdir is not None and hasattr(self.model, "attention"):
+            callbacks.append(self.attention_images(data, context.logdir / self.name))
         history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
                                  callbacks=callbacks, verbose=context.verbose, shuffle=False)
         return selection_info(history, f"val_{context.monitor}", context.mode)
+
+    def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:
+        """TensorBoard images of the model's attention over the behaviours (`attention(inputs)`) for the
+        first ``examples`` validation prefixes, each with its target as the candidate, after every epoch:
+        one image per row of [B, rows, L] weights (DMRAN's item-level attention A: ``row_1``, ...) and,
+        for [B, L, heads, L] self-attention weights (ATRank), one per head of the latest behaviour's
+        query (``head_1``, ...). A model whose ``attention`` returns None (DMRAN_Feature) draws nothing."""
+        batch, rows, names = validation_examples(data, self.max_len, self.padding, examples)
+        inputs = self.inputs(batch, batch["target"][:, None])
+        items = batch["items"].numpy()
+
+        def probe():
+            weights = self.model.attention(inputs)
+            if weights is None:
+                return {}
+            weights = np.asarray(weights)
+            kind = "row" if weights.ndim == 3 else "head"
+            if weights.ndim == 4:  # [B, L, heads, L]: the latest behaviour's query
+                weights = weights[:, -1]
+            maps = [weights[:, k] for k in range(weights.shape[1])]
+            keys = [f"{kind}_{k + 1}" for k in range(len(maps))] if len(maps) > 1 else ["attention"]
+            return {key: (w, items) for key, w in zip(keys, maps, strict=True)}
+
+        return AttentionImages(logdir, probe, rows, names)
 
     def candidate_scores(self, batch: dict, candidates) -> tf.Tensor:
         """Scores of the given items after each prefix of ``batch``: candidates int [B, C] -> [B, C]."""

@@ -15,7 +15,7 @@ from seqrec.models.next_item import NextItemModel
 
 from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
-from .tensorboard import AttentionImages, item_names
+from .tensorboard import AttentionImages, validation_examples
 
 
 def next_item_model(model_class: type[NextItemModel | CandidateModel], data: SequenceData,
@@ -136,12 +136,7 @@ class KerasNextItem:
     def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:
         """TensorBoard images of the model's attention (`attention(inputs)`: [B, Lq, L], or one per hop)
         at the last position of the first ``examples`` validation prefixes, after every epoch."""
-        targets = data.targets("valid")[:examples]
-        batch = next(iter(next_item_dataset(data.by_user, targets, max_len=self.max_len,
-                                            batch_size=examples, padding=self.padding)))
-        names = item_names(data)
-        rows = [f"{u} -> {names(i)}" for u, i in zip(data.users.decode(batch["user"].numpy()),
-                                                     data.by_user.values[targets], strict=True)]
+        batch, rows, names = validation_examples(data, self.max_len, self.padding, examples)
         items = batch["items"].numpy()
 
         def probe():

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
-from seqrec.datasets.pipelines import SequenceData
+from seqrec.datasets.pipelines import SequenceData, next_item_dataset
 
 
 def log_hyperparameters(logdir: Path, hyperparameters: dict) -> None:
@@ -65,6 +65,20 @@ def item_names(data: SequenceData, width: int = 28) -> Callable[[int], str]:
         return title if len(title) <= width else title[:width - 1] + "…"
 
     return name
+
+
+def validation_examples(data: SequenceData, max_len: int, padding: str, examples: int = 8
+                        ) -> tuple[dict, list[str], Callable[[int], str]]:
+    """``(batch, labels, names)``: the first ``examples`` validation prefixes as one pipeline batch (the
+    latest ``max_len`` events, padded on ``padding``'s side), a row label ``user -> target`` for each and
+    `item_names`: what a trainer's attention images show."""
+    targets = data.targets("valid")[:examples]
+    batch = next(iter(next_item_dataset(data.by_user, targets, max_len=max_len, batch_size=examples,
+                                        padding=padding)))
+    names = item_names(data)
+    labels = [f"{u} -> {names(i)}" for u, i in zip(data.users.decode(batch["user"].numpy()),
+                                                   batch["target"].numpy(), strict=True)]
+    return batch, labels, names
 
 
 Probe = Callable[[], Mapping[str, tuple[np.ndarray, np.ndarray]]]
