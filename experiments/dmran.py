@@ -141,9 +141,13 @@ def preparer(options: RunOptions):
         fraction = profile.users / n_users if profile.users and n_users > profile.users else None
         split = protocols.dmran(interactions.events, user_fraction=fraction, seed=options.seed)
         data = SequenceData.encode(split, interactions)
-        notes = [] if interactions.timed else [
-            f"{paper.label}: {name} holds no timestamps, only each user's order: ATRank, DMRAN_Item, "
-            f"DMRAN_Feature and DMRAN ({NO_TIME}) do not run, and every other method reads no time"]
+        cold = float((~split.test["item"].isin(split.train["item"])).mean())
+        notes = [f"{paper.label}: {100 * cold:.1f} % of the test targets have no training event (items no "
+                 "method has learned; a user sample raises the share)"]
+        if not interactions.timed:
+            notes.append(f"{paper.label}: {name} holds no timestamps, only each user's order: ATRank, "
+                         f"DMRAN_Item, DMRAN_Feature and DMRAN ({NO_TIME}) do not run, and every other "
+                         "method reads no time")
         return Prepared(paper, name, interactions, split, data, task(profile, options.seed), notes=notes)
 
     return prepare
