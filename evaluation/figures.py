@@ -28,9 +28,11 @@ def new_figure(n_panels: int = 1, columns: int | None = None, width: float = 4.5
 
 
 def markdown_rows(rows: pd.DataFrame) -> list[str]:
-    """A markdown table of ``rows`` (floats with four decimals)."""
+    """A markdown table of ``rows`` (floats with four decimals; a missing number as a dash)."""
     def fmt(v):
-        return f"{v:.4f}" if isinstance(v, float) else str(v)
+        if isinstance(v, float):
+            return "–" if v != v else f"{v:.4f}"
+        return "–" if v is None else str(v)
 
     lines = ["| " + " | ".join(map(str, rows.columns)) + " |", "|" + "---|" * len(rows.columns)]
     lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in rows.itertuples(index=False)]
