@@ -3,8 +3,8 @@ training examples per second of DMRAN, its variants, ATRank and the Bi-LSTMs, an
 their best validation AUC.
 
 Every model trains on the same batches in one run: the Electronic stand-in (``amazon-grocery-rechorus``,
-or ``--dataset``) after DMRAN's protocol on the small profile's seeded user sample, batches of 32
-training prefixes (latest 50 behaviours), each with its target and one sampled negative
+or ``--dataset``) after DMRAN's protocol as the small profile runs it, batches of 32 training prefixes
+(latest 20 behaviours), each with its target and one sampled negative
 (`seqrec.training.KerasCandidate.train_dataset`), SGD at learning rate 1.0 with XLA, as
 `seqrec.experiments.dmran` trains them. The batches are assembled once and replayed from memory; every
 model makes one untimed pass (compilation), then is timed once per round, all models in turn
@@ -59,7 +59,7 @@ def main() -> None:
     batches = timing.materialise(methods["DMRAN"].train_dataset(data, seed=0), args.steps)
     examples = sum(int(x["items"].shape[0]) for x, _ in batches)
     n_train = len(data.targets("train"))
-    print(f"{args.dataset} after DMRAN's protocol (small profile: {prepared.split.describe()}): "
+    print(f"{args.dataset} after DMRAN's protocol (small profile):\n{prepared.split.describe()}\n"
           f"{data.items.size - 1:,} items, {n_train:,} training prefixes; {args.steps} timed batches of 32; "
           f"{timing.load()}")
     runs = {}

@@ -403,19 +403,43 @@ def user_gru(events: pd.DataFrame, fraction: float = 1.0, seed: int = 0) -> Spli
     return _checked(split)
 
 
-def dmran(events: pd.DataFrame, user_fraction: float | None = None, seed: int = 0) -> Split:
+def evaluated_users(split: Split, n_users: int, seed: int, reports: list | None = None) -> Split:
+    """Keep the validation and test events of a seeded random sample of ``n_users`` users (all of them
+    when there are no more); every user's training events stay. A scaled-down evaluation: the models
+    learn from every user, and validation and test cost what ``n_users`` users cost. The dropped
+    held-out events reach no part of the run, so nothing after a kept user's training events leaks."""
+    users = np.sort(split.test["user"].unique())
+    chosen = users
+    if len(users) > n_users:
+        chosen = np.random.default_rng(seed).choice(users, size=n_users, replace=False)
+    valid, test = (frame[frame["user"].isin(chosen)].reset_index(drop=True)
+                   for frame in (split.valid, split.test))
+    step = f"evaluated_users(n_users={n_users}, seed={seed})"
+    before = pd.concat([split.train, split.valid, split.test], ignore_index=True)
+    _split_report(step, before, [split.train, valid, test], reports,
+                  note=f"validation and test events of {len(users) - len(chosen):,} users dropped; "
+                       "their training events stay")
+    return Split(split.train, valid, test, protocol=split.protocol, reports=list(reports or []))
+
+
+def dmran(events: pd.DataFrame, user_fraction: float | None = None, seed: int = 0,
+          eval_users: int | None = None) -> Split:
     """DMRAN (section 5.1): exact repeats removed; each user's first k behaviours predict the (k+1)-th
     in training and the first n-1 predict the last in testing. The paper has no validation set; we take
     the (n-1)-th behaviour as the validation target so that model selection never touches the test
-    item. ``user_fraction``: a seeded random share of the users first (a scaled-down run; the paper
-    keeps every user)."""
+    item. Scaled-down runs (the paper keeps and tests every user): ``user_fraction``, a seeded random
+    share of the users first; ``eval_users``, validation and test on a seeded sample of that many users
+    (`evaluated_users`), training on all."""
     reports: list[StepReport] = []
     events = _repeats_removed(events, reports)
     if user_fraction is not None:
         events = subsample_users(events, user_fraction, seed, reports=reports)
     split = leave_last_out(events, 3, reports=reports)
+    if eval_users is not None:
+        split = evaluated_users(split, eval_users, seed, reports=reports)
     sample = f"{user_fraction:g} of the users (seed {seed}), " if user_fraction is not None else ""
-    split.protocol = f"dmran({sample}leave-last-out with validation item)"
+    tested = f", {eval_users:,} evaluated users (seed {seed})" if eval_users is not None else ""
+    split.protocol = f"dmran({sample}leave-last-out with validation item{tested})"
     return _checked(split)
 
 

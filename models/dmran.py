@@ -110,10 +110,13 @@ class DMRAN(CandidateModel):
         h_hat = self.attend_features_block([candidates, self.attend_features([candidates, m_hat], mask=mask)])
         return self.fusion([h, h_hat])
 
-    def attention(self, inputs):
-        """The item-level attention A [B, r, L] over the behaviours (None for DMRAN_Feature), for
-        TensorBoard and explanations."""
-        return self.rows(inputs, self.embed(inputs["items"]))[2]
+    def attention(self, inputs) -> dict:
+        """The item-level attention over the behaviours, one map [B, L] per row of A (``row_1``, ...;
+        none for DMRAN_Feature), for TensorBoard and explanations."""
+        weights = self.rows(inputs, self.embed(inputs["items"]))[2]
+        if weights is None:
+            return {}
+        return {f"row_{k + 1}": weights[:, k] for k in range(weights.shape[1])}
 
     def get_config(self):
         return {**super().get_config(), **self.dmran_config}

@@ -76,10 +76,17 @@ class ATRank(_BehaviourEncoder):
         s = self.self_block([h, self.self_attention([h, h], mask=mask)])
         return self.attend_block([candidates, self.attend([candidates, s], mask=mask)])
 
-    def attention(self, inputs):
-        """The self-attention's weights [B, L, heads, L] (query behaviour, head, key behaviour)."""
-        h = self.encoded(inputs, self.embed(inputs["items"]))
-        return self.self_attention([h, h], mask=inputs["mask"], return_attention=True)[1]
+    def attention(self, inputs) -> dict:
+        """Maps [B, L] over the behaviours, per head: the self-attention of the latest behaviour
+        (``self_head_1``, ...) and the vanilla attention of the first candidate of ``inputs`` over the
+        self-attention block's outputs (``candidate_head_1``, ...)."""
+        h, mask = self.encoded(inputs, self.embed(inputs["items"])), inputs["mask"]
+        attended, own = self.self_attention([h, h], mask=mask, return_attention=True)  # own [B, L, heads, L]
+        s = self.self_block([h, attended])
+        candidate = self.embed(inputs["candidates"][:, 0])
+        read = self.attend([candidate, s], mask=mask, return_attention=True)[1]  # [B, heads, L]
+        maps = {f"self_head_{k + 1}": own[:, -1, k] for k in range(self.heads)}
+        return maps | {f"candidate_head_{k + 1}": read[:, k] for k in range(self.heads)}
 
     def get_config(self):
         return {**super().get_config(), "heads": self.heads}

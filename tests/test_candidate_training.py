@@ -3,6 +3,7 @@ no training event with, the prefix's day buckets), validation-only fitting, and 
 to scoring each item alone."""
 
 import numpy as np
+import pytest
 from next_item_checks import short_sequences
 
 from seqrec.datasets.pipelines import next_item_dataset
@@ -11,12 +12,12 @@ from seqrec.models import DMRAN
 from seqrec.training import FitContext, KerasCandidate, next_item_model, set_seed
 
 
-def method(epochs=1):
+def method(epochs=1, **kwargs):
     def build(data):
         return next_item_model(DMRAN, data, rows=2, heads=2, item_dim=4, category_dim=4)
 
     return KerasCandidate("DMRAN", build, max_len=12, batch_size=16, epochs=epochs, item_chunk=16,
-                          jit_compile=False)
+                          jit_compile=False, **kwargs)
 
 
 def test_training_pairs():
@@ -59,3 +60,14 @@ def test_fit_and_full_ranking_scores():
     for item in (1, 7, data.items.size - 1):
         alone = m.model(m.inputs(batch, np.full((5, 1), item, "int32"))).numpy()[:, 0]
         np.testing.assert_allclose(scores[:, item], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_learning_rate_drops_after_drop_patience_flat_epochs():
+    data = short_sequences(12)
+    rates = {}
+    for patience in (1, 2):
+        m = method(epochs=3, drop_patience=patience, patience=5)
+        scores = iter([0.5, 0.4, 0.6])  # epoch 2 is flat, epoch 3 improves
+        m.fit(data, FitContext(0, validate=lambda scores=scores: next(scores), monitor="score"))
+        rates[patience] = float(np.asarray(m.model.optimizer.learning_rate))
+    assert rates[1] == pytest.approx(0.1) and rates[2] == 1.0

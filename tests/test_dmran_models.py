@@ -71,7 +71,9 @@ def test_variants_drop_their_part():
     moved = {**x, "buckets": (x["buckets"] + 3) % 12 * x["mask"]}
     np.testing.assert_array_equal(np.asarray(no_time(x)), np.asarray(no_time(moved)))
     assert not np.allclose(np.asarray(full(x)), np.asarray(full(moved)))
-    assert full.attention(x).shape == (3, 3, 12) and feature.attention(x) is None
+    rows = full.attention(x)
+    assert sorted(rows) == ["row_1", "row_2", "row_3"] and rows["row_1"].shape == (3, 12)
+    assert feature.attention(x) == {}
     with pytest.raises(ValueError, match="unknown DMRAN variant"):
         variant("DMRAN_Both", 30)
 
@@ -107,3 +109,16 @@ def test_without_categories_the_item_embedding_has_the_full_width():
 def test_cnn_refuses_histories_shorter_than_its_filters():
     with pytest.raises(ValueError, match="at least 10"):
         CNNPooling(30, 6, **SMALL)(batch(length=6, pad=(0, 1, 2)))
+
+
+def test_atrank_attention_maps_read_only_real_behaviours_and_follow_the_candidate():
+    model, x = built("ATRank"), batch()
+    maps = model.attention(x)
+    assert sorted(maps) == ["candidate_head_1", "candidate_head_2", "self_head_1", "self_head_2"]
+    for weights in maps.values():
+        weights = np.asarray(weights)
+        np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
+        assert (weights[~x["mask"]] == 0).all()
+    other = model.attention({**x, "candidates": x["candidates"][:, ::-1]})
+    assert not np.allclose(other["candidate_head_1"], maps["candidate_head_1"])
+    np.testing.assert_allclose(other["self_head_1"], maps["self_head_1"])

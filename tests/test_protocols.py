@@ -284,6 +284,21 @@ def test_dmran_user_sample_is_part_of_the_protocol():
     pd.testing.assert_frame_equal(split.test, protocols.dmran(events, user_fraction=0.5, seed=2).test)
 
 
+def test_dmran_evaluated_users_keep_every_training_event():
+    events = _logged_twice(n_users=40)
+    full = protocols.dmran(events)
+    split = protocols.dmran(events, eval_users=15, seed=3)
+    assert [r.step.split("(")[0] for r in split.reports][-1] == "evaluated_users"
+    pd.testing.assert_frame_equal(split.train, full.train)
+    assert split.test["user"].nunique() == 15 and set(split.valid["user"]) == set(split.test["user"])
+    kept = full.test[full.test["user"].isin(split.test["user"])].reset_index(drop=True)
+    pd.testing.assert_frame_equal(split.test, kept)  # the kept users' targets are unchanged
+    assert "25 users dropped" in str(split.reports[-1]) and "15 evaluated users (seed 3)" in split.protocol
+    again = protocols.dmran(events, eval_users=15, seed=3)
+    pd.testing.assert_frame_equal(split.valid, again.valid)
+    assert len(protocols.dmran(events, eval_users=100).test) == len(full.test)  # no more users: all
+
+
 def test_user_gru_subsample_is_part_of_the_protocol():
     split = protocols.user_gru(_logged_twice(per_user=24), fraction=0.5, seed=0)
     assert [r.step.split("(")[0] for r in split.reports][:3] == ["deduplicate", "subsample_windows",

@@ -35,12 +35,12 @@ class KerasCandidate:
     **Optimisation** (DMRAN 5.1 and ATRank's code): plain SGD, learning rate 1.0, gradients clipped to
     a global norm of 5, batches of 32 prefixes. ATRank drops the rate to 0.1 at a fixed step chosen by
     looking at test AUC; here the rate is multiplied by ``drop`` once validation has not improved for
-    one epoch (`keras.callbacks.ReduceLROnPlateau` on the validation score, at most once), and training
-    stops after ``patience`` epochs without improvement, restoring the best epoch.
+    ``drop_patience`` epochs (`keras.callbacks.ReduceLROnPlateau` on the validation score, at most
+    once), and training stops after ``patience`` epochs without improvement, restoring the best epoch.
 
     **TensorBoard.** With ``context.logdir``, a model with an ``attention(inputs)`` method (DMRAN's item-level
-    rows, ATRank's self-attention) draws it after every epoch for a few fixed validation examples, each
-    with its target as the candidate (`attention_images`).
+    rows, ATRank's self- and candidate attention) draws it after every epoch for a few fixed validation
+    examples, each with its target as the candidate (`attention_images`).
 
     **Full ranking.** ``scores`` scores every item for each prefix of an evaluation batch, ``item_chunk``
     candidates per call (a candidate-dependent user representation is computed per (user, item)).
@@ -50,6 +50,7 @@ class KerasCandidate:
       build: ``(data: SequenceData) -> CandidateModel``.
       max_len, batch_size, epochs, learning_rate, clipnorm, patience: see above.
       drop: the learning-rate factor once validation stalls (None: a constant rate).
+      drop_patience: epochs without validation gain before the drop.
       n_buckets: the number of day buckets (ATRank: 12); must match the model's.
       item_chunk: candidates per scoring call in ``scores``.
       hyperparameters: the model's own settings, recorded in the manifest.
@@ -59,15 +60,17 @@ class KerasCandidate:
 
     def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], *, max_len: int = 50,
                  batch_size: int = 32, epochs: int = 10, learning_rate: float = 1.0, clipnorm: float = 5.0,
-                 patience: int = 3, drop: float | None = 0.1, n_buckets: int = 12, item_chunk: int = 2048,
-                 jit_compile: bool = True, hyperparameters: dict | None = None):
+                 patience: int = 3, drop: float | None = 0.1, drop_patience: int = 1, n_buckets: int = 12,
+                 item_chunk: int = 2048, jit_compile: bool = True, hyperparameters: dict | None = None):
         self.name, self.build = name, build
         self.max_len, self.batch_size, self.epochs = max_len, batch_size, epochs
         self.learning_rate, self.clipnorm, self.patience, self.drop = learning_rate, clipnorm, patience, drop
+        self.drop_patience = drop_patience
         self.n_buckets, self.item_chunk, self.jit_compile = n_buckets, item_chunk, jit_compile
         self.hyperparameters = {"max_len": max_len, "batch_size": batch_size, "epochs": epochs,
                                 "optimizer": "SGD", "learning_rate": learning_rate, "clipnorm": clipnorm,
-                                "patience": patience, "learning_rate_drop": drop, "n_buckets": n_buckets,
+                                "patience": patience, "learning_rate_drop": drop,
+                                "drop_patience": drop_patience, "n_buckets": n_buckets,
                                 "training": "one sampled negative per training prefix, sigmoid loss",
                                 **(hyperparameters or {})}
 
@@ -111,7 +114,8 @@ class KerasCandidate:
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience)
         if self.drop is not None and context.validate is not None:
             callbacks.append(keras.callbacks.ReduceLROnPlateau(
-                f"val_{context.monitor}", factor=self.drop, patience=1, mode=context.mode, min_delta=0.0,
+                f"val_{context.monitor}", factor=self.drop, patience=self.drop_patience, mode=context.mode,
+                min_delta=0.0,
                 min_lr=self.learning_rate * self.drop))
         if context.logdir is not None and hasattr(self.model, "attention"):
             callbacks.append(self.attention_images(data, context.logdir / self.name))
@@ -120,26 +124,16 @@ class KerasCandidate:
         return selection_info(history, f"val_{context.monitor}", context.mode)
 
     def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:
-        """TensorBoard images of the model's attention over the behaviours (`attention(inputs)`) for the
-        first ``examples`` validation prefixes, each with its target as the candidate, after every epoch:
-        one image per row of [B, rows, L] weights (DMRAN's item-level attention A: ``row_1``, ...) and,
-        for [B, L, heads, L] self-attention weights (ATRank), one per head of the latest behaviour's
-        query (``head_1``, ...). A model whose ``attention`` returns None (DMRAN_Feature) draws nothing."""
+        """TensorBoard images of the model's attention over the behaviours for the first ``examples``
+        validation prefixes, each with its target as the candidate, after every epoch: one image per
+        map of the model's ``attention(inputs)`` (name -> weights [B, L]; DMRAN's item-level rows
+        ``row_1``, ...; ATRank's heads). A model without maps (DMRAN_Feature) draws nothing."""
         batch, rows, names = validation_examples(data, self.max_len, self.padding, examples)
         inputs = self.inputs(batch, batch["target"][:, None])
         items = batch["items"].numpy()
 
         def probe():
-            weights = self.model.attention(inputs)
-            if weights is None:
-                return {}
-            weights = np.asarray(weights)
-            kind = "row" if weights.ndim == 3 else "head"
-            if weights.ndim == 4:  # [B, L, heads, L]: the latest behaviour's query
-                weights = weights[:, -1]
-            maps = [weights[:, k] for k in range(weights.shape[1])]
-            keys = [f"{kind}_{k + 1}" for k in range(len(maps))] if len(maps) > 1 else ["attention"]
-            return {key: (w, items) for key, w in zip(keys, maps, strict=True)}
+            return {key: (np.asarray(w), items) for key, w in self.model.attention(inputs).items()}
 
         return AttentionImages(logdir, probe, rows, names)
 
