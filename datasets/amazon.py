@@ -181,7 +181,45 @@ class AmazonConfig(tfds.core.BuilderConfig):
         self.category = category
 
 
-class Amazon2014(RawFiles, tfds.core.GeneratorBasedBuilder):
+class CategoryBuilder:
+    """What the two builders of the 2014 per-category files share (`Amazon2014` and
+    `seqrec.datasets.amazon_reviews.Amazon2014FiveCore`): the dataset info, which says when a copy lacks
+    the metadata file, and finding (``locate``, ``find_files``) or else downloading the category's main
+    file (``main``: ``"ratings"`` or ``"reviews"``) and its metadata, logged to ``logger``. Mixed into a
+    tfds builder with `RawFiles`; ``description(category)`` is each builder's own."""
+
+    main = "ratings"
+    logger = log
+    locate = staticmethod(locate)
+    find_files = staticmethod(find_files)
+
+    def description(self, category: Category) -> str:
+        raise NotImplementedError
+
+    def _info(self) -> tfds.core.DatasetInfo:
+        category = self.builder_config.category
+        description = self.description(category)
+        if self._source is not None and self.locate(category, self._source) is not None \
+                and self.find_files(category, self._source)[1] is None:
+            description += f" This copy has no {category.meta_file}: its items have no features."
+        return tfds.core.DatasetInfo(builder=self, description=description,
+                                     features=item_features_spec(extra_text=EXTRA_TEXT), homepage=HOMEPAGE,
+                                     citation=CITATION)
+
+    def _find_files(self, dl_manager) -> tuple[Path, Path | None]:
+        category = self.builder_config.category
+        folder, found = self._find_folder(dl_manager, functools.partial(self.locate, category))
+        if found:
+            return self.find_files(category, folder)
+        urls = {self.main: getattr(category, f"{self.main}_url"), "meta": category.meta_url}
+        paths = download_unverified(dl_manager, urls, self.logger)
+        return paths[self.main], paths["meta"]
+
+    def _split_generators(self, dl_manager):
+        return {"full": self._generate_examples(*self._find_files(dl_manager))}
+
+
+class Amazon2014(CategoryBuilder, RawFiles, tfds.core.GeneratorBasedBuilder):
     """Amazon 2014 ratings with timestamps, titles and one category path per item; one example per item."""
 
     name = "seqrec_amazon2014"
@@ -192,34 +230,10 @@ class Amazon2014(RawFiles, tfds.core.GeneratorBasedBuilder):
         "Place ratings_<Category>.csv and (optional) meta_<Category>.json.gz in the manual directory."
     )
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        category = self.builder_config.category
-        description = (
-            f"Amazon 2014 {category.root}: ratings with day-resolution timestamps; item titles and one "
-            f"category path per item (root -> leaf) from {category.meta_file} when it is present. "
-            "Without the metadata file the items have no features.")
-        if self._source is not None and locate(category, self._source) is not None \
-                and find_files(category, self._source)[1] is None:
-            description += f" This copy has no {category.meta_file}: its items have no features."
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=description,
-            features=item_features_spec(extra_text=EXTRA_TEXT),
-            homepage=HOMEPAGE,
-            citation=CITATION,
-        )
-
-    def _find_files(self, dl_manager) -> tuple[Path, Path | None]:
-        category = self.builder_config.category
-        folder, found = self._find_folder(dl_manager, functools.partial(locate, category))
-        if found:
-            return find_files(category, folder)
-        paths = download_unverified(dl_manager, {"ratings": category.ratings_url, "meta": category.meta_url},
-                                    log)
-        return paths["ratings"], paths["meta"]
-
-    def _split_generators(self, dl_manager):
-        return {"full": self._generate_examples(*self._find_files(dl_manager))}
+    def description(self, category: Category) -> str:
+        return (f"Amazon 2014 {category.root}: ratings with day-resolution timestamps; item titles and one "
+                f"category path per item (root -> leaf) from {category.meta_file} when it is present. "
+                "Without the metadata file the items have no features.")
 
     def _generate_examples(self, ratings: Path, meta: Path | None):
         category = self.builder_config.category

@@ -32,7 +32,6 @@ directory, else a download from snap.stanford.edu (``reviews_<Category>_5.json.g
 file is logged).
 """
 
-import functools
 import logging
 import os
 from pathlib import Path
@@ -43,12 +42,11 @@ import tensorflow_datasets as tfds
 from . import readers
 from .amazon import (
     CATEGORIES,
-    CITATION,
-    HOMEPAGE,
+    EXTRA_TEXT,
     AmazonConfig,
     Category,
+    CategoryBuilder,
     category_paths,
-    download_unverified,
     paths_json,
     product_items,
     products,
@@ -56,11 +54,9 @@ from .amazon import (
 )
 from .amazon2018 import log_repeats, parse_reviews
 from .errors import DatasetNotFoundError
-from .records import RawFiles, item_examples, item_features_spec
+from .records import RawFiles, item_examples
 
 log = logging.getLogger(__name__)
-
-EXTRA_TEXT = ("categories",)
 
 
 def _first(source: readers.Source, names: tuple[str, ...]) -> str | None:
@@ -114,7 +110,7 @@ def parse_metadata(path: Path, category: Category, reviewed: set[str]) -> pd.Dat
     return product_items(rows, "categories", str(path), log)
 
 
-class Amazon2014FiveCore(RawFiles, tfds.core.GeneratorBasedBuilder):
+class Amazon2014FiveCore(CategoryBuilder, RawFiles, tfds.core.GeneratorBasedBuilder):
     """Amazon 2014 5-core reviews with timestamps, titles and each item's leaf category; one example per
     item."""
 
@@ -126,36 +122,15 @@ class Amazon2014FiveCore(RawFiles, tfds.core.GeneratorBasedBuilder):
     MANUAL_DOWNLOAD_INSTRUCTIONS = (
         "Place reviews_<Category>_5.json.gz and (optional) meta_<Category>.json.gz in the manual directory."
     )
+    main, logger = "reviews", log
+    locate = staticmethod(locate)
+    find_files = staticmethod(find_files)
 
-    def _info(self) -> tfds.core.DatasetInfo:
-        category = self.builder_config.category
-        description = (
-            f"Amazon 2014 {category.root} 5-core reviews ({category.reviews_file}) with day-resolution "
-            f"timestamps; titles and each item's category, the leaf of its last category path (ATRank's "
-            f"and DIN's rule), from {category.meta_file} when it is present. Without the metadata file "
-            "the items have no features.")
-        if self._source is not None and locate(category, self._source) is not None \
-                and find_files(category, self._source)[1] is None:
-            description += f" This copy has no {category.meta_file}: its items have no features."
-        return tfds.core.DatasetInfo(
-            builder=self,
-            description=description,
-            features=item_features_spec(extra_text=EXTRA_TEXT),
-            homepage=HOMEPAGE,
-            citation=CITATION,
-        )
-
-    def _find_files(self, dl_manager) -> tuple[Path, Path | None]:
-        category = self.builder_config.category
-        folder, found = self._find_folder(dl_manager, functools.partial(locate, category))
-        if found:
-            return find_files(category, folder)
-        paths = download_unverified(dl_manager, {"reviews": category.reviews_url, "meta": category.meta_url},
-                                    log)
-        return paths["reviews"], paths["meta"]
-
-    def _split_generators(self, dl_manager):
-        return {"full": self._generate_examples(*self._find_files(dl_manager))}
+    def description(self, category: Category) -> str:
+        return (f"Amazon 2014 {category.root} 5-core reviews ({category.reviews_file}) with day-resolution "
+                f"timestamps; titles and each item's category, the leaf of its last category path "
+                f"(ATRank's and DIN's rule), from {category.meta_file} when it is present. Without the "
+                "metadata file the items have no features.")
 
     def _generate_examples(self, reviews: Path, meta: Path | None):
         category = self.builder_config.category
