@@ -13,6 +13,8 @@ of the suite, so that a module can be copied into another Keras model.
 * DMRAN (Wang et al., IJCAI 2019): `TimeBucketEmbedding`, `MultiRowItemAttention`, `FeatureSelfAttention`,
   `CandidateAttention`, `FusionGate`, and `AddNormFeedForward` (ATRank's residual, normalisation and
   feed-forward sublayers, which DMRAN adopts).
+* Ante-RNN (Liu, Zhang and Gulla, IP&M 2020): `TextImageAlignment` and `HardestNegativeTripletLoss`,
+  `TopicalAttention`, `ModalityFusion`, `ContextualAttention`.
 
 Every class documents, keras-hub style, what it computes with the paper's equation numbers, its
 ``Args:``, ``Call arguments:``, ``Returns:`` (with shapes), a runnable ``Example:`` and its
@@ -27,17 +29,21 @@ from .add_norm_feed_forward import AddNormFeedForward
 from .attention_gated_cell import AttentionGatedCell
 from .bidirectional_context import BidirectionalContext
 from .candidate_attention import CandidateAttention
+from .contextual_attention import ContextualAttention
 from .feature_attention import FeatureSelfAttention
 from .feature_encoders import FlatFeatureEncoder, HierarchicalFeatureEncoder
 from .fusion_gate import FusionGate
 from .heads import InnerProductRating, PReLUProjection
 from .interacting_attention import InteractingAttention, TemporalAttentionGate
 from .item_attention import MultiRowItemAttention
+from .modality_fusion import ModalityFusion
 from .projected_rnn import ProjectedRNN
 from .temporal_gate import TemporalGate, TGRUCell
+from .text_image_alignment import HardestNegativeTripletLoss, TextImageAlignment
 from .time_aware_attention import MultiHopMemoryReader, TimeAwareAttention
 from .time_bucket_embedding import TimeBucketEmbedding
 from .time_lstm import TimeLSTMCell
+from .topical_attention import TopicalAttention
 from .user_gru import AttentionalUserGRUCell, LinearUserGRUCell, RectifiedLinearUserGRUCell
 
 __all__ = [
@@ -46,13 +52,16 @@ __all__ = [
     "AttentionalUserGRUCell",
     "BidirectionalContext",
     "CandidateAttention",
+    "ContextualAttention",
     "FeatureSelfAttention",
     "FlatFeatureEncoder",
     "FusionGate",
+    "HardestNegativeTripletLoss",
     "HierarchicalFeatureEncoder",
     "InnerProductRating",
     "InteractingAttention",
     "LinearUserGRUCell",
+    "ModalityFusion",
     "MultiHopMemoryReader",
     "MultiRowItemAttention",
     "PReLUProjection",
@@ -61,7 +70,9 @@ __all__ = [
     "TGRUCell",
     "TemporalAttentionGate",
     "TemporalGate",
+    "TextImageAlignment",
     "TimeAwareAttention",
     "TimeBucketEmbedding",
     "TimeLSTMCell",
+    "TopicalAttention",
 ]
