@@ -22,6 +22,7 @@ SHARED_FOLDERS = {
     "yoochoose-clicks": "yoochoose",
     "tianchi-mobile": "tianchi-mobile",
     "lastfm-1k": "lastfm-1k-head",
+    "movie-text": "movie-text",
 }
 
 
