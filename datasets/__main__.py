@@ -4,6 +4,7 @@
     python -m seqrec.datasets describe NAME [--data-dir DIR] [--download]
     python -m seqrec.datasets describe --log PATH [--log-user COLUMN ...]
     python -m seqrec.datasets download NAME [--data-dir DIR]
+    python -m seqrec.datasets image-features IMAGES_DIR OUT [--backbone NAME] [--weights PATH] [--grid 6]
 
 The ``--log`` flags are those of the reproduce scripts (`seqrec.datasets.own_log.add_arguments`).
 """
@@ -12,7 +13,7 @@ import argparse
 import json
 import sys
 
-from . import locations, own_log, registry
+from . import image_features, locations, own_log, registry
 from .errors import DataError
 
 
@@ -49,6 +50,17 @@ def main(argv=None) -> int:
     download.add_argument("name")
     for p in (describe, download):
         p.add_argument("--data-dir", default=argparse.SUPPRESS)
+    images = sub.add_parser("image-features", help="region features of item images, cached with a manifest "
+                            "(seqrec.datasets.image_features)")
+    images.add_argument("images_dir", help="one image per item, named by the item id (e.g. 1.jpg)")
+    images.add_argument("out", help="output folder: features.npz and manifest.json")
+    images.add_argument("--backbone", default="resnet101",
+                        choices=[image_features.HANDCRAFTED, *image_features.BACKBONES],
+                        help="a keras.applications CNN (default %(default)s, the paper's ResNet-101) or "
+                        "hand-crafted descriptors that need no weights")
+    images.add_argument("--weights", default="imagenet",
+                        help="imagenet (downloaded), a local weights file, or none (untrained, tests only)")
+    images.add_argument("--grid", type=int, default=6, help="regions per side (default %(default)s: 36)")
     args = parser.parse_args(argv)
     if args.command == "describe":
         if (args.name is None) == (args.log is None):
@@ -58,7 +70,14 @@ def main(argv=None) -> int:
         except ValueError as err:
             describe.error(str(err))
     try:
-        if args.command == "describe" and args.log is not None:
+        if args.command == "image-features":
+            weights = None if args.weights == "none" else args.weights
+            ids, features, manifest = image_features.compute_features(args.images_dir, args.backbone, weights,
+                                                                      args.grid)
+            out = image_features.save_features(args.out, ids, features, manifest)
+            print(f"{len(ids):,} images -> {out / 'features.npz'}: {features.shape[1]} regions x "
+                  f"{features.shape[2]} ({manifest['substitute']}), {manifest['seconds']} s")
+        elif args.command == "describe" and args.log is not None:
             _describe(own_log.load_log(args.log, fmt))
         elif args.command in ("describe", "download"):
             _describe(registry.load(args.name, data_dir=args.data_dir,
