@@ -5,6 +5,7 @@ Models take vocabulary sizes, feature arrays and numpy arrays; they never read d
 """
 
 from . import iarn
+from .ante_rnn import AnteRNN
 from .base import LossNetwork, Recommender
 from .candidate import CandidateModel
 from .dmran import DMRAN
@@ -36,6 +37,7 @@ __all__ = [
     "NCF",
     "STAMP",
     "ATRank",
+    "AnteRNN",
     "BiLSTM",
     "BiasedDotScoring",
     "CNNPooling",
