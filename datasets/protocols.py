@@ -19,7 +19,7 @@ import functools
 import inspect
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -462,16 +462,30 @@ def mtam(events: pd.DataFrame, min_user: int = 10, min_item: int = 30, user_frac
     return _checked(split)
 
 
-def ante_rnn(events: pd.DataFrame, seeds: Sequence[int] = (0, 1, 2, 3, 4)) -> list[Split]:
-    """Ante-RNN (section 4.1): exact repeats removed, ratings binarised, per-user chronological 80/20,
-    10 % of each user's training history held out at random for validation, repeated with five
-    seeds."""
+@reported
+def keep_items(events: pd.DataFrame, items: Collection[str]) -> pd.DataFrame:
+    """Keep the events of ``items`` only (e.g. the items that have an image)."""
+    return events[events["item"].isin(set(items))].reset_index(drop=True)
+
+
+def ante_rnn(events: pd.DataFrame, seeds: Sequence[int] = (0, 1, 2, 3, 4), min_user: int = 20,
+             items: Collection[str] | None = None) -> list[Split]:
+    """Ante-RNN (section 4.1): exact repeats removed, ratings binarised, ``items`` kept only where given
+    (a stand-in's items with a poster), then only "sequences with a minimum length of 20" (``min_user``),
+    per-user chronological 80/20, 10 % of each user's training history held out at random for
+    validation, repeated with five seeds. The item restriction comes before the length filter, so every
+    kept user has ``min_user`` events of kept items."""
     reports: list[StepReport] = []
     events = _repeats_removed(events, reports)
     events = binarize(events, reports=reports)
+    if items is not None:
+        events = keep_items(events, items, reports=reports)
+    events = filter_min_counts(events, min_user, 0, reports=reports)
     splits = []
     for seed in seeds:
         split = holdout_split(events, seed, 0.8, 0.1, reports=list(reports))
-        split.protocol = f"ante_rnn(binarize, 80/20 per user, 10% validation, seed={seed})"
+        restricted = f"{len(set(items)):,} items given, " if items is not None else ""
+        split.protocol = (f"ante_rnn(binarize, {restricted}min user {min_user}, 80/20 per user, "
+                          f"10% validation, seed={seed})")
         splits.append(_checked(split))
     return splits

@@ -246,7 +246,7 @@ PAPER_PROTOCOLS = {
     "user_gru": lambda e: [protocols.user_gru(e)],
     "dmran": lambda e: [protocols.dmran(e)],
     "mtam": lambda e: [protocols.mtam(e, min_user=3, min_item=2)],
-    "ante_rnn": lambda e: protocols.ante_rnn(e, seeds=(0,)),
+    "ante_rnn": lambda e: protocols.ante_rnn(e, seeds=(0,), min_user=3),
 }
 
 
@@ -317,3 +317,16 @@ def test_protocol_warns_about_few_users_or_items_and_refuses_nothing_to_rank():
     # a paper's thresholds on a small log: the counts are in the warning
     with pytest.warns(protocols.SmallDataWarning, match="fewer than 20"):
         protocols.mtam(_logged_twice(n_users=12), min_user=3, min_item=2)
+
+
+def test_ante_rnn_keeps_given_items_then_users_with_20_events():
+    events = _logged_twice(n_users=30, per_user=24)
+    items = sorted(events["item"].unique())[::2]
+    splits = protocols.ante_rnn(events, seeds=(0, 1), items=items, min_user=10)
+    steps = [r.step.split("(")[0] for r in splits[0].reports]
+    assert steps[-4:] == ["binarize", "keep_items", "filter_min_counts", "holdout_split"]
+    kept = splits[0].events()
+    assert set(kept["item"]) <= set(items) and kept["user"].value_counts().min() >= 10
+    dropped = events[events["item"].isin(items)].drop_duplicates(["user", "item", "timestamp"])
+    assert kept["user"].nunique() == (dropped["user"].value_counts() >= 10).sum()
+    assert "items given, min user 10" in splits[1].protocol and splits[0].test.equals(splits[1].test)
