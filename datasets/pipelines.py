@@ -154,7 +154,8 @@ def next_item_dataset(table: SequenceTable, targets: np.ndarray, *, max_len: int
       label: a key to split off as the Keras label (e.g. ``"target"``), or ``None`` for plain dicts.
 
     Yields batches of: ``items`` int32 [B, L], ``mask`` bool [B, L], ``gaps`` and ``ages`` float32
-    [B, L], ``user`` int32 [B], ``target`` int32 [B], ``target_time`` int64 [B], ``target_gap``
+    [B, L], ``times`` int64 [B, L] (each event's unix time, 0 on padding), ``user`` int32 [B],
+    ``target`` int32 [B], ``target_time`` int64 [B], ``target_gap``
     float32 [B] (seconds since the last history event, 0 without history), and ``negatives`` int32
     [B, n_negatives] when asked.
     """
@@ -169,6 +170,7 @@ def next_item_dataset(table: SequenceTable, targets: np.ndarray, *, max_len: int
         has_history = batch["end"] > batch["start"]
         last = tf.gather(times, tf.maximum(batch["end"] - 1, 0))
         return {"items": h["values"], "mask": h["mask"], "gaps": h["gaps"], "ages": h["ages"],
+                "times": h["times"],
                 "user": batch["user"], "target": tf.gather(values, batch["end"]),
                 "target_time": target_time,
                 "target_gap": tf.cast(tf.where(has_history, target_time - last, 0), tf.float32)}
@@ -202,7 +204,8 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
 
     Yields batches of: ``items`` int32 [B, L], ``targets`` int32 [B, L], ``mask`` bool [B, L],
     ``gaps`` float32 [B, L] (seconds since the previous input), ``target_gaps`` float32 [B, L]
-    (seconds from each input to its target) and ``user`` int32 [B].
+    (seconds from each input to its target), ``times`` int64 [B, L] (each input's unix time, 0 on
+    padding) and ``user`` int32 [B].
     """
     _, groups, _, starts, sizes = _chunks(table, max_len)
     index = {"start": starts.astype(np.int64), "size": sizes.astype(np.int64),
@@ -217,7 +220,8 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
         nxt = gather_windows(values, times, batch["start"] + 1, ends + 1, max_len, "right")
         gaps = tf.cast(tf.where(nxt["mask"], nxt["times"] - inputs["times"], 0), tf.float32)
         return {"items": inputs["values"], "targets": nxt["values"], "mask": inputs["mask"],
-                "gaps": inputs["gaps"], "target_gaps": gaps, "user": batch["user"]}
+                "gaps": inputs["gaps"], "target_gaps": gaps, "user": batch["user"],
+                "times": inputs["times"]}
 
     ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
     ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)

@@ -227,9 +227,10 @@ class AnteRNN(keras.Model):
         logits = self.output_layer(h if self.all_positions else h[:, -1])
         return logits
 
-    def attention(self, inputs) -> dict:
-        """The contextual attention over each step's window, [B, L, w] (Figure 9's weights)."""
-        return {"context": self.states(inputs, return_attention=True)[1]}
+    def attention(self, inputs):
+        """The contextual attention over each step's window, [B, L, w], slot w-1 the step itself
+        (Figure 9's weights)."""
+        return self.states(inputs, return_attention=True)[1]
 
     def dummy_batch(self, length: int) -> dict:
         return {"items": ops.ones((1, length), "int32"), "mask": ops.ones((1, length), "bool"),
@@ -239,6 +240,15 @@ class AnteRNN(keras.Model):
     def build(self, input_shape):
         self.call(self.dummy_batch(input_shape["items"][1] or 1))
         self.built = True
+
+    def with_mode(self, all_positions: bool, length: int) -> "AnteRNN":
+        """A copy predicting after every position or after the last, with equal weights (content too)."""
+        if not self.built:
+            self(self.dummy_batch(length))
+        other = self.__class__.from_config({**self.get_config(), "all_positions": all_positions})
+        other(other.dummy_batch(length))
+        other.set_weights(self.get_weights())
+        return other
 
     def get_config(self):
         return {**super().get_config(), **self.config_}

@@ -69,19 +69,22 @@ class KerasNextItem:
         (staircase; MTAM 6.2: (100, 0.995)).
       clipnorm: clip each gradient's norm (the MTAM authors' code: 1.0).
       hyperparameters: the model's own settings, recorded in the manifest.
+      extra: ``(batch) -> dict`` of more model inputs computed from a pipeline batch (training and
+        evaluation alike), e.g. Ante-RNN's per-behaviour topics and times (`seqrec.training.ante_rnn`).
     """
 
     def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], *, max_len: int = 50,
                  batch_size: int = 256, padding: str = "left", epochs: int = 10, learning_rate: float = 1e-3,
                  patience: int = 2, jit_compile: bool = True, hyperparameters: dict | None = None,
                  windows: bool = False, window_batch: int | None = None,
-                 decay: tuple[int, float] | None = None, clipnorm: float | None = None):
+                 decay: tuple[int, float] | None = None, clipnorm: float | None = None,
+                 extra: Callable[[dict], dict] | None = None):
         self.name, self.build = name, build
         self.max_len, self.batch_size, self.padding = max_len, batch_size, padding
         self.epochs, self.learning_rate, self.patience = epochs, learning_rate, patience
         self.jit_compile, self.windows = jit_compile, windows
         self.window_batch = window_batch or max(1, batch_size // max_len)
-        self.decay, self.clipnorm = decay, clipnorm
+        self.decay, self.clipnorm, self.extra = decay, clipnorm, extra
         self.hyperparameters = {"max_len": max_len, "batch_size": batch_size, "epochs": epochs,
                                 "learning_rate": learning_rate, "patience": patience,
                                 "training": "window mode, one pass per chunk of the sequence" if windows
@@ -97,18 +100,23 @@ class KerasNextItem:
                                                                staircase=True)
         return keras.optimizers.Adam(rate, clipnorm=self.clipnorm)
 
+    def select(self, batch: dict, keys) -> dict:
+        """The model inputs ``keys`` of a pipeline batch (with the ``extra`` inputs)."""
+        if self.extra is not None:
+            batch = {**batch, **self.extra(batch)}
+        return {k: batch[k] for k in keys}
+
     def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
         """``(inputs, next items[, weights])`` batches of the training part, reshuffled every epoch."""
         keys = self.keys
         if not self.windows:
             ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
-                                   batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
-                                   label="target")
-            return ds.map(lambda x, y: ({k: x[k] for k in keys}, y))
+                                   batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed)
+            return ds.map(lambda x: (self.select(x, keys), x["target"]))
         table = data.history_tables(("train",))[0]
         ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
                               seed=seed)
-        return ds.map(lambda x: ({k: x[k] for k in keys}, x["targets"], tf.cast(x["mask"], tf.float32)))
+        return ds.map(lambda x: (self.select(x, keys), x["targets"], tf.cast(x["mask"], tf.float32)))
 
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         self.model = self.build(data)
@@ -141,7 +149,7 @@ class KerasNextItem:
 
         def probe():
             self.sync()
-            weights = self.eval_model.attention({k: batch[k] for k in self.eval_keys})
+            weights = self.eval_model.attention(self.select(batch, self.eval_keys))
             hops = weights if isinstance(weights, list | tuple) else [weights]
             steps = min(items.shape[1], int(hops[0].shape[-1]))
             keys = [f"hop_{k + 1}" for k in range(len(hops))] if len(hops) > 1 else ["attention"]
@@ -157,6 +165,6 @@ class KerasNextItem:
 
     def scores(self, batch: dict) -> tf.Tensor:
         """Logits of every item after each prefix of ``batch``: [B, n_items]."""
-        return self._predict({k: batch[k] for k in self.eval_keys})
+        return self._predict(self.select(batch, self.eval_keys))
 
 
