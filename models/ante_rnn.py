@@ -232,6 +232,17 @@ class AnteRNN(keras.Model):
         (Figure 9's weights)."""
         return self.states(inputs, return_attention=True)[1]
 
+    def item_explanation(self, items, topics) -> dict:
+        """For items [K] read with topic mixtures [K, psi]: ``words`` the topical attention over each
+        item's words [K, N] (Eq. 10), ``alignment`` the word weights of every region [K, N, M] (Eq. 2) and
+        ``relevance`` each region's R [K, M] (Eq. 3): the explanation of Figure 9."""
+        words, word_mask, regions = self.content(ops.convert_to_tensor(items, "int32"))
+        topics = ops.convert_to_tensor(topics, "float32")
+        _, attention = self.topical_attention([words, topics], mask=word_mask, return_attention=True)
+        _, _, alignment, relevance = self.alignment([words, regions], mask=[word_mask, None],
+                                                    return_alignment=True)
+        return {"words": attention, "alignment": alignment, "relevance": relevance}
+
     def dummy_batch(self, length: int) -> dict:
         return {"items": ops.ones((1, length), "int32"), "mask": ops.ones((1, length), "bool"),
                 "topics": ops.ones((1, length, self.config_["n_topics"])) / self.config_["n_topics"],

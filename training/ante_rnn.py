@@ -115,3 +115,79 @@ def ante_rnn_method(name: str, content: ItemContent, topics: UserTopics, data: S
     return KerasNextItem(name, build, max_len=max_len, batch_size=batch_size, epochs=epochs,
                          learning_rate=learning_rate, patience=patience, jit_compile=jit_compile,
                          windows=True, extra=BehaviourInputs(topics, data), hyperparameters=settings)
+
+
+@dataclasses.dataclass(frozen=True)
+class Explanation:
+    """Why Ante-RNN recommends an item to a user at a time (what the paper's Figure 9 shows).
+
+    Attributes:
+      user, time: the user id and the time (unix seconds) of the recommendation.
+      recent: ``(item id, contextual weight)`` of the latest behaviours up to ``time``, oldest first (the
+        contextual attention of Eq. 19 over the window; w_c behaviours at most).
+      recommended: the item ranked first among those the user has not interacted with.
+      words: ``(word, weight)`` of the recommended item's text read with the user's topics at ``time``
+        (the topical attention of Eq. 10), highest first: distinct words of the topic model's vocabulary
+        (stop words out).
+      regions: ``(word, region, weight)``: for each of ``words``, the image region whose alignment gives
+        that word the most weight (Eq. 2: alpha, a softmax over the words for each region).
+    """
+
+    user: str
+    time: int
+    recent: list[tuple[str, float]]
+    recommended: str
+    words: list[tuple[str, float]]
+    regions: list[tuple[str, int, float]]
+
+    def describe(self, titles=None) -> str:
+        """The explanation as text, items named by ``titles`` (item id -> title) where given."""
+        def name(item):
+            return f"{titles.get(item, item)} ({item})" if titles is not None else item
+
+        when = pd.Timestamp(self.time, unit="s")
+        lines = [f"user {self.user} at {when}: recommended {name(self.recommended)}",
+                 "latest behaviours (contextual weight):"]
+        lines += [f"  {weight:.3f}  {name(item)}" for item, weight in self.recent]
+        lines.append("topic words of the recommended item's text: " +
+                     ", ".join(f"{word} {weight:.3f}" for word, weight in self.words))
+        lines.append("image regions aligned to them: " + ", ".join(
+            f"{word} -> region {region} ({weight:.3f})" for word, region, weight in self.regions))
+        return "\n".join(lines)
+
+
+def explain(method: KerasNextItem, data: SequenceData, content: ItemContent, topics: UserTopics, user: str,
+            time: int, n_words: int = 4) -> Explanation:
+    """The `Explanation` of the trained Ante-RNN ``method`` for ``user`` at ``time``: its history is
+    every behaviour of the user up to ``time`` (any part), the latest ``method.max_len`` of them."""
+    table = data.by_user
+    code = int(data.users.encode([user])[0])
+    start, end = table.offsets[code], table.offsets[code + 1]
+    positions = start + np.flatnonzero(table.times[start:end] <= time)
+    if not len(positions):
+        raise ValueError(f"user {user} has no behaviour at or before {time}; pick a later time")
+    positions = positions[-method.max_len:]
+    pad = method.max_len - len(positions)
+    items = np.concatenate([np.zeros(pad, np.int32), table.values[positions]])[None]
+    batch = {"items": items, "mask": items > 0, "user": np.array([code], np.int32),
+             "times": np.concatenate([np.zeros(pad, np.int64), table.times[positions]])[None]}
+    inputs = {k: tf.convert_to_tensor(v) for k, v in method.select(batch, method.eval_keys).items()}
+    scores = np.array(method.eval_model(inputs))[0]
+    scores[0] = -np.inf
+    scores[table.values[start:positions[-1] + 1]] = -np.inf  # items the user has interacted with
+    recommended = int(np.argmax(scores))
+    weights = np.asarray(method.eval_model.attention(inputs))[0, -1]  # [w], slot w-1 the latest
+    shown = min(len(positions), len(weights))
+    recent = [(str(data.items.decode(i)), float(w)) for i, w in
+              zip(items[0, -shown:], weights[-shown:], strict=True)]
+    eta = topics.eta([user], [time])
+    detail = {k: np.asarray(v)[0] for k, v in method.eval_model.item_explanation([recommended], eta).items()}
+    ids, known, order = content.words[recommended], topics.vectorizer.vocabulary_, []
+    for i in np.argsort(-detail["words"]):  # distinct words the topic model knows (no stop words)
+        if ids[i] > 1 and content.vocabulary[ids[i]] in known and ids[i] not in ids[order]:
+            order.append(i)
+    order = order[:n_words]
+    words = [(content.vocabulary[ids[i]], float(detail["words"][i])) for i in order]
+    regions = [(content.vocabulary[ids[i]], int(np.argmax(detail["alignment"][i])),
+                float(np.max(detail["alignment"][i]))) for i in order]
+    return Explanation(user, int(time), recent, str(data.items.decode(recommended)), words, regions)
