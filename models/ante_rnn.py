@@ -61,6 +61,8 @@ from seqrec.layers import (
     TopicalAttention,
 )
 
+from .next_item import copy_in_mode
+
 VARIANTS = {"Ante-RNN": {}, "Ante-RNN-D": {"fusion": "direct"}, "Ante-RNN-N": {"fusion": "neural"},
             "t-Ante-RNN": {"modality": "text"}, "v-Ante-RNN": {"modality": "image"}}
 ATTENTION_SETTINGS = {  # Table 6
@@ -254,12 +256,7 @@ class AnteRNN(keras.Model):
 
     def with_mode(self, all_positions: bool, length: int) -> "AnteRNN":
         """A copy predicting after every position or after the last, with equal weights (content too)."""
-        if not self.built:
-            self(self.dummy_batch(length))
-        other = self.__class__.from_config({**self.get_config(), "all_positions": all_positions})
-        other(other.dummy_batch(length))
-        other.set_weights(self.get_weights())
-        return other
+        return copy_in_mode(self, all_positions, length)
 
     def get_config(self):
         return {**super().get_config(), **self.config_}

@@ -27,6 +27,17 @@ from .item_categories import ItemCategories
 HOUR = 3600.0
 
 
+def copy_in_mode(model: keras.Model, all_positions: bool, length: int) -> keras.Model:
+    """A copy of ``model`` (with an ``all_positions`` setting and a ``dummy_batch(length)``) in the given
+    mode, holding equal weights, built for inputs of ``length`` events."""
+    if not model.built:
+        model(model.dummy_batch(length))
+    other = model.__class__.from_config({**model.get_config(), "all_positions": all_positions})
+    other(other.dummy_batch(length))
+    other.set_weights(model.get_weights())
+    return other
+
+
 @keras.saving.register_keras_serializable(package="seqrec")
 class NextItemModel(ItemCategories, keras.Model):
     """Base class: embeddings, the output layer, the two modes and the time bookkeeping.
@@ -129,12 +140,7 @@ class NextItemModel(ItemCategories, keras.Model):
 
     def with_mode(self, all_positions: bool, length: int) -> "NextItemModel":
         """A copy in the other mode holding equal weights, built for inputs of ``length`` events."""
-        if not self.built:
-            self(self.dummy_batch(length))
-        other = self.__class__.from_config({**self.get_config(), "all_positions": all_positions})
-        other(other.dummy_batch(length))
-        other.set_weights(self.get_weights())
-        return other
+        return copy_in_mode(self, all_positions, length)
 
     def get_config(self):
         return {**super().get_config(), **self.base_config}
