@@ -13,6 +13,7 @@ from .adapters import (
     SequentialFactorAdapter,
     windows_before,
 )
+from .ante_rnn import BehaviourInputs, Explanation, ItemContent, ante_rnn_method, explain
 from .callbacks import EpochTimer, ValidationScore, selection_callbacks, set_seed
 from .candidate import KerasCandidate
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
@@ -23,10 +24,13 @@ from .tensorboard import AttentionImages
 
 __all__ = [
     "AttentionImages",
+    "BehaviourInputs",
     "EpochTimer",
+    "Explanation",
     "FactorAdapter",
     "FitContext",
     "IARNMethod",
+    "ItemContent",
     "KerasCandidate",
     "KerasNextItem",
     "Method",
@@ -38,6 +42,8 @@ __all__ = [
     "SequentialFactorAdapter",
     "StatefulNextItem",
     "ValidationScore",
+    "ante_rnn_method",
+    "explain",
     "next_item_model",
     "selection_callbacks",
     "set_seed",
