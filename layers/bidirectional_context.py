@@ -18,9 +18,13 @@ class BidirectionalContext(keras.layers.Layer):
         ->h_t = g(->W x_t + ->H ->h_{t-1} + ->b)
         <-h_t = g(<-W x_t + <-H <-h_{t+1} + <-b)          g = ReLU
 
-    ``->h_t`` summarises the sequence from its start to t, ``<-h_t`` from its end back to t. Built on
-    ``keras.layers.Bidirectional(SimpleRNN)``, which handles masks (left or right padding) and aligns
-    the backward outputs with time.
+    ``->h_t`` summarises the sequence from its start to t, ``<-h_t`` from its end back to t. Two
+    ``SimpleRNN`` layers, the second with ``go_backwards=True`` and its outputs flipped back into time
+    order; both skip masked steps (left or right padding) and output zeros there. This is what
+    ``keras.layers.Bidirectional`` computes, written out because Bidirectional's constructor
+    serialises its template layer, and inside ``load_model``'s object-sharing scope a template that
+    reuses the memory address of a freed one is swapped for an earlier layer (Keras 3.15), so
+    reloading failed at random.
 
     Besides the per-step contexts the layer returns the forward summary of the whole sequence
     ``->h_T`` and the backward summary ``<-h_1``: the summaries IARN's interacting attention passes to
@@ -61,18 +65,22 @@ class BidirectionalContext(keras.layers.Layer):
         self.units = units
         self.activation = keras.activations.get(activation)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.rnn = keras.layers.Bidirectional(
+        self.forward, self.backward = (
             keras.layers.SimpleRNN(units, activation=self.activation, return_sequences=True,
-                                   return_state=True, kernel_regularizer=self.kernel_regularizer,
-                                   recurrent_regularizer=self.kernel_regularizer, dtype=self.dtype_policy),
-            merge_mode=None, dtype=self.dtype_policy)
+                                   return_state=True, go_backwards=backwards, zero_output_for_mask=True,
+                                   kernel_regularizer=self.kernel_regularizer,
+                                   recurrent_regularizer=self.kernel_regularizer, dtype=self.dtype_policy,
+                                   name=name)
+            for backwards, name in ((False, "forward"), (True, "backward")))
 
     def build(self, input_shape: Shape) -> None:
-        self.rnn.build(input_shape)
+        self.forward.build(input_shape)
+        self.backward.build(input_shape)
 
     def call(self, inputs: Tensor, mask: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        forward, backward, last, first = self.rnn(inputs, mask=mask)
-        return forward, backward, last, first
+        forward, last = self.forward(inputs, mask=mask)
+        backward, first = self.backward(inputs, mask=mask)
+        return forward, keras.ops.flip(backward, axis=1), last, first
 
     def compute_mask(self, inputs: Tensor, mask: Tensor | None = None) -> None:
         return None

@@ -129,8 +129,9 @@ class AnteRNN(keras.Model):
                                             initializer="zeros", name="item_regions")
         self.word_embedding = keras.layers.Embedding(n_words, dim, embeddings_regularizer=reg,
                                                      name="word_embedding")
-        self.word_gru = keras.layers.Bidirectional(
-            keras.layers.GRU(dim // 2, return_sequences=True, kernel_regularizer=reg), name="word_gru")
+        self.word_grus = [keras.layers.GRU(dim // 2, return_sequences=True, go_backwards=backwards,
+                                           zero_output_for_mask=True, kernel_regularizer=reg, name=name)
+                          for backwards, name in ((False, "word_gru_forward"), (True, "word_gru_backward"))]
         self.region_projection = keras.layers.Dense(dim, kernel_regularizer=reg, name="region_projection")
         self.alignment = TextImageAlignment(kernel_regularizer=reg, name="alignment")
         self.topical_attention = TopicalAttention(kernel_regularizer=reg, name="topical_attention")
@@ -156,7 +157,9 @@ class AnteRNN(keras.Model):
         shape = ops.shape(words)
         flat = ops.reshape(words, (-1, shape[-1]))
         word_mask = flat > 0
-        encoded = self.word_gru(self.word_embedding(flat), mask=word_mask, training=training)
+        embedded = self.word_embedding(flat)
+        forward, backward = (gru(embedded, mask=word_mask, training=training) for gru in self.word_grus)
+        encoded = ops.concatenate([forward, ops.flip(backward, axis=1)], axis=-1)
         encoded = encoded * ops.cast(word_mask, encoded.dtype)[..., None]
         regions = self.region_projection(ops.take(self.item_regions, items, axis=0))
         return (ops.reshape(encoded, (*shape, encoded.shape[-1])), ops.reshape(word_mask, shape), regions)

@@ -101,14 +101,19 @@ class BiLSTM(_BehaviourEncoder):
         super().__init__(n_items, n_categories, **kwargs)
         self.use_attention = attention
         reg = self.regularizer
-        lstm = keras.layers.LSTM(self.dim, return_sequences=attention, kernel_regularizer=reg,
-                                 recurrent_regularizer=reg)
-        self.lstm = keras.layers.Bidirectional(lstm, name="lstm")
+        self.lstms = [keras.layers.LSTM(self.dim, return_sequences=attention, go_backwards=backwards,
+                                        zero_output_for_mask=attention, kernel_regularizer=reg,
+                                        recurrent_regularizer=reg, name=name)
+                      for backwards, name in ((False, "lstm_forward"), (True, "lstm_backward"))]
         self.project = keras.layers.Dense(self.dim, kernel_regularizer=reg, name="project")
 
     def encode(self, inputs, behaviours, candidates, training=False):
         mask = ops.cast(inputs["mask"], "bool")
-        states = self.lstm(self.encoded(inputs, behaviours), mask=mask, training=training)
+        x = self.encoded(inputs, behaviours)
+        forward, backward = (lstm(x, mask=mask, training=training) for lstm in self.lstms)
+        if self.use_attention:  # the backward states back in time order
+            backward = ops.flip(backward, axis=1)
+        states = ops.concatenate([forward, backward], axis=-1)
         if not self.use_attention:  # [B, 2 dim]: the same user vector for every candidate
             return ops.broadcast_to(ops.expand_dims(self.project(states), 1), ops.shape(candidates))
         query = ops.concatenate([candidates, candidates], axis=-1)  # [B, C, 2 dim]

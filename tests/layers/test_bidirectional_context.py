@@ -15,7 +15,7 @@ def test_bidirectional_context_matches_a_hand_recurrence():
     layer = BidirectionalContext(3)
     x = RNG.normal(size=(1, 4, 2)).astype("float32")
     forward, backward, last, first = (t.numpy() for t in layer(x))
-    fw, bw = layer.rnn.forward_layer.cell, layer.rnn.backward_layer.cell
+    fw, bw = layer.forward.cell, layer.backward.cell
     h = np.zeros(3)
     for t in range(4):
         h = relu(x[0, t] @ fw.kernel.numpy() + h @ fw.recurrent_kernel.numpy() + fw.bias.numpy())
@@ -46,7 +46,7 @@ def test_context_gradients():
     context = BidirectionalContext(3, dtype="float64")
     x = RNG.normal(size=(2, 4, 2))
     context(x)
-    for weight in (context.rnn.forward_layer.cell.kernel, context.rnn.backward_layer.cell.recurrent_kernel):
+    for weight in (context.forward.cell.kernel, context.backward.cell.recurrent_kernel):
         numeric_gradient_check(context, x, weight)
 
 
