@@ -102,12 +102,13 @@ PROFILES = {
         "synthetic data instead of the paper's datasets", "hidden size 16 instead of 128",
         "at most 2 training epochs", "r = 2 instead of the grid {2, 5, 8, 10, 15, 20}",
         "histories cut to the latest 20 behaviours"), False),
-    "small": Profile(128, 15, 3, 20, (10,), 3000, 100, (
+    "small": Profile(128, 30, 3, 20, (10,), 3000, 100, (
         "a seeded sample of 3,000 users per dataset (the paper keeps every user), so the test has "
         "3,000 users and the 5-core property no longer holds for items",
         "r = 10 for the DMRAN family instead of the grid {2, 5, 8, 10, 15, 20} on validation (Figure 5's "
         "script runs the grid)",
-        "training until the validation AUC stops improving (patience 3), at most 15 epochs (the manifest "
+        "training until the validation AUC stops improving (patience 3, restarted when the learning "
+        "rate drops), at most 30 epochs (the manifest "
         "names every method still improving at the cap); the paper does not state its number of steps",
         "histories cut to the latest 20 behaviours (the paper states no limit): the cut drops the oldest "
         "events of 17 % of the training prefixes of amazon-grocery-rechorus (7.2 % of its users have more "

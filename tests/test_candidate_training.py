@@ -71,3 +71,13 @@ def test_learning_rate_drops_after_drop_patience_flat_epochs():
         m.fit(data, FitContext(0, validate=lambda scores=scores: next(scores), monitor="score"))
         rates[patience] = float(np.asarray(m.model.optimizer.learning_rate))
     assert rates[1] == pytest.approx(0.1) and rates[2] == 1.0
+
+
+def test_the_drop_restarts_the_early_stopping_count():
+    """Best at epoch 1, flat after: the drop after 2 flat epochs (end of epoch 3) restarts the count, so
+    3 more flat epochs run at the lower rate (without the restart training stopped at epoch 4)."""
+    m = method(epochs=10, drop_patience=2, patience=3)
+    scores = iter([0.6] + [0.5] * 9)
+    info = m.fit(short_sequences(12), FitContext(0, validate=lambda: next(scores), monitor="score"))
+    assert info["epochs_run"] == 6 and info["best_epoch"] == 1 and info["stopped_by"] == "early stopping"
+    assert float(np.asarray(m.model.optimizer.learning_rate)) == pytest.approx(0.1)  # dropped once only

@@ -17,6 +17,28 @@ from .contracts import FitContext
 from .tensorboard import AttentionImages, validation_examples
 
 
+class LearningRateDrop(keras.callbacks.ReduceLROnPlateau):
+    """Multiplies the learning rate by ``factor`` once, after ``patience`` epochs without a gain in the
+    value ``stopping`` (an `EarlyStopping` listed before it) monitors, and restarts ``stopping``'s count
+    of epochs without gain, so training stops only after ``stopping.patience`` such epochs at the lower
+    rate. Both compare the monitored values with ``stopping``'s exact operator."""
+
+    def __init__(self, stopping: keras.callbacks.EarlyStopping, factor: float, patience: int):
+        super().__init__(stopping.monitor, factor=factor, patience=patience, mode=stopping.mode,
+                         min_delta=0.0)
+        self.stopping, self.monitor_op = stopping, stopping.monitor_op
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self.min_lr = float(np.asarray(self.model.optimizer.learning_rate)) * self.factor  # at most once
+
+    def on_epoch_end(self, epoch, logs=None):
+        before = float(np.asarray(self.model.optimizer.learning_rate))
+        super().on_epoch_end(epoch, logs)
+        if float(np.asarray(self.model.optimizer.learning_rate)) < before:
+            self.stopping.wait = 0
+
+
 class KerasCandidate:
     """A `CandidateModel` trained on (positive, sampled negative) pairs; a `NextItemMethod`.
 
@@ -35,8 +57,11 @@ class KerasCandidate:
     **Optimisation** (DMRAN 5.1 and ATRank's code): plain SGD, learning rate 1.0, gradients clipped to
     a global norm of 5, batches of 32 prefixes. ATRank drops the rate to 0.1 at a fixed step chosen by
     looking at test AUC; here the rate is multiplied by ``drop`` once validation has not improved for
-    ``drop_patience`` epochs (`keras.callbacks.ReduceLROnPlateau` on the validation score, at most
-    once), and training stops after ``patience`` epochs without improvement, restoring the best epoch.
+    ``drop_patience`` epochs (`LearningRateDrop`, at most once), and training stops after ``patience``
+    epochs without improvement, restoring the best epoch. The drop restarts that count, so the lower
+    rate gets ``patience`` epochs of its own however early the best epoch came (without the restart a
+    method whose best epoch preceded the drop stopped after ``patience - drop_patience`` epochs at the
+    lower rate).
 
     **TensorBoard.** With ``context.logdir``, a model with an ``attention(inputs)`` method (DMRAN's item-level
     rows, ATRank's self- and candidate attention) draws it after every epoch for a few fixed validation
@@ -113,10 +138,8 @@ class KerasCandidate:
         self.compiled(data)
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience)
         if self.drop is not None and context.validate is not None:
-            callbacks.append(keras.callbacks.ReduceLROnPlateau(
-                f"val_{context.monitor}", factor=self.drop, patience=self.drop_patience, mode=context.mode,
-                min_delta=0.0,
-                min_lr=self.learning_rate * self.drop))
+            stopping = next(c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping))
+            callbacks.append(LearningRateDrop(stopping, factor=self.drop, patience=self.drop_patience))
         if context.logdir is not None and hasattr(self.model, "attention"):
             callbacks.append(self.attention_images(data, context.logdir / self.name))
         history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
