@@ -15,7 +15,7 @@ from .adapters import (
 )
 from .ante_rnn import BehaviourInputs, Explanation, ItemContent, ante_rnn_method, explain
 from .callbacks import EpochTimer, ValidationScore, selection_callbacks, set_seed
-from .candidate import KerasCandidate
+from .candidate import KerasCandidate, LearningRateDrop
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
 from .iarn import IARNMethod
 from .next_item import KerasNextItem, next_item_model, target_mean_cross_entropy
@@ -33,6 +33,7 @@ __all__ = [
     "ItemContent",
     "KerasCandidate",
     "KerasNextItem",
+    "LearningRateDrop",
     "Method",
     "NeighbourAdapter",
     "NextItemMethod",
