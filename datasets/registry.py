@@ -28,6 +28,7 @@ from . import (
     locations,
     movielens,
     netflix,
+    pinterest,
     rechorus,
     sequence_files,
     synthetic,
@@ -256,6 +257,20 @@ def _rechorus_spec() -> DatasetSpec:
     )
 
 
+def _pinterest_spec() -> DatasetSpec:
+    return DatasetSpec(
+        name="pinterest-iccv",
+        summary="Pinterest (Geng et al., ICCV 2015; Ante-RNN's Pinterest): boards as users, images as items, "
+                "image URLs, optional descriptions, no times",
+        files=(pinterest.BOARDS, pinterest.PINS,
+               f"{pinterest.DESCRIPTIONS} (optional: im_name,description, collected by the user)"),
+        make_builder=_builder(pinterest.Pinterest),
+        locate=pinterest.locate,
+        timed=False,
+        note=f"No scripted download: the authors share pinterest_iccv from {pinterest.URL} (Google Drive).",
+    )
+
+
 def _synthetic_spec(preset: str) -> DatasetSpec:
     return DatasetSpec(
         name=f"synthetic-{preset}",
@@ -282,6 +297,7 @@ register(_lastfm_spec())
 for _fileset in sequence_files.FILESETS.values():
     register(_sequence_files_spec(_fileset))
 register(_rechorus_spec())
+register(_pinterest_spec())
 for _preset in synthetic.PRESETS:
     register(_synthetic_spec(_preset))
 
