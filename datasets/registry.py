@@ -381,12 +381,13 @@ def load(name: str, data_dir: str | os.PathLike | None = None,
     source = Path(where) if state == "present" else None
     key = _fingerprint(source) if source is not None else state
     tfds_dir = locations.cache_dir(cache_dir) / "tfds" / name / key
-    builder = spec.make_builder(source, str(tfds_dir))
-    try:
-        prepare(builder, download_dir=str(locations.cache_dir(cache_dir) / "downloads"),
-                download_config=tfds.download.DownloadConfig(verify_ssl=True))
-    except DownloadError as err:
-        raise DownloadError(f"{err} {not_present_message(name, data_dir, offer_download=False)}") from err
+    with locations.exclusive(tfds_dir):  # the builder is made inside: it reads records made meanwhile
+        builder = spec.make_builder(source, str(tfds_dir))
+        try:
+            prepare(builder, download_dir=str(locations.cache_dir(cache_dir) / "downloads"),
+                    download_config=tfds.download.DownloadConfig(verify_ssl=True))
+        except DownloadError as err:
+            raise DownloadError(f"{err} {not_present_message(name, data_dir, offer_download=False)}") from err
     events, items, tags = read_item_records(builder)
     log.info("loaded %s (%s) from %s", name, state, where)
     return Interactions(name, events, items, feature_structure=spec.feature_structure, tags=tags,
