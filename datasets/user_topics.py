@@ -114,3 +114,17 @@ def fit_user_topics(events: pd.DataFrame, texts: pd.Series, n_topics: int = 70, 
     xi = {user: (np.array([w for w, _ in rows]), np.stack([d for _, d in rows])) for user, rows in
           collected.items()}
     return UserTopics(origin, window_seconds, decay, xi, vectorizer, lda)
+
+
+def item_topics(texts: pd.Series, n_topics: int, seed: int = 0, max_features: int = 20000) -> pd.DataFrame:
+    """Each item's topic proportions theta_j from LDA on the item texts (CTR, Wang and Blei 2011):
+    scikit-learn's batch variational `LatentDirichletAllocation` on the texts' word counts (the same
+    `CountVectorizer` settings as `fit_user_topics`). Indexed by item id, one column per topic, rows
+    summing to 1; items without a text (missing or empty) are left out."""
+    texts = texts.dropna().astype(str)
+    texts = texts[texts.str.strip() != ""]
+    if not len(texts):
+        raise ValueError("item_topics got no item with a text")
+    counts = CountVectorizer(stop_words="english", max_features=max_features).fit_transform(texts.to_numpy())
+    lda = LatentDirichletAllocation(n_components=n_topics, learning_method="batch", random_state=seed)
+    return pd.DataFrame(lda.fit_transform(counts).astype(np.float32), index=texts.index)

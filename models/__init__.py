@@ -8,6 +8,7 @@ from . import iarn
 from .ante_rnn import AnteRNN
 from .base import LossNetwork, Recommender
 from .candidate import CandidateModel
+from .content_mf import CTR, VBPR
 from .dmran import DMRAN
 from .dmran_baselines import ATRank, BiLSTM, CNNPooling
 from .dropout import PhiloxDropout
@@ -29,6 +30,7 @@ from .user_gru import UserGRU
 
 __all__ = [
     "BPR",
+    "CTR",
     "DMRAN",
     "IARN",
     "MF",
@@ -36,6 +38,7 @@ __all__ = [
     "NARM",
     "NCF",
     "STAMP",
+    "VBPR",
     "ATRank",
     "AnteRNN",
     "BiLSTM",

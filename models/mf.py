@@ -148,7 +148,11 @@ class BPR(Recommender):
         self.sampler = negative_sampler
         pairs = item_sets(train["user"], train["item"], self.n_users, self.n_items).tocoo()
         self._users, self._items = pairs.row.astype(np.int32), pairs.col.astype(np.int32)
-        self.network = self._compile(_BPRNet(self.n_users, self.n_items, self.dim, self.reg, self.item_bias))
+        self.network = self._compile(self._network())
+
+    def _network(self) -> LossNetwork:
+        """The compiled model's network: ``call(x)`` gives ``x_uij`` and the per-example penalty."""
+        return _BPRNet(self.n_users, self.n_items, self.dim, self.reg, self.item_bias)
 
     def _epoch_data(self, epoch):
         order = self.rng.permutation(len(self._users))
@@ -157,11 +161,15 @@ class BPR(Recommender):
         return {"user": users, "item": items, "negative": negatives.astype(np.int32)}, None
 
     def _weights(self):
+        """``(U, V, b)``: x̂_ui = U[u] · V[i] + b[i] for every user and item."""
         if "w" not in self._cache:
-            n = self.network
-            b = n.bi.embeddings.numpy()[:, 0] if n.bi is not None else np.zeros(self.n_items, np.float32)
-            self._cache["w"] = (n.P.embeddings.numpy(), n.Q.embeddings.numpy(), b)
+            self._cache["w"] = self._factors()
         return self._cache["w"]
+
+    def _factors(self):
+        n = self.network
+        b = n.bi.embeddings.numpy()[:, 0] if n.bi is not None else np.zeros(self.n_items, np.float32)
+        return n.P.embeddings.numpy(), n.Q.embeddings.numpy(), b
 
     def _predict_block(self, users, items, times):
         P, Q, b = self._weights()

@@ -13,7 +13,7 @@ from seqrec.datasets.sequences import Vocabulary
 from seqrec.datasets.synthetic import SyntheticSpec, generate
 from seqrec.evaluation.tasks import NextItemTask
 from seqrec.experiments.pipeline import RunOptions, fit
-from seqrec.models import BPR, MTAM, PersonalPop, TopPop
+from seqrec.models import BPR, MTAM, VBPR, PersonalPop, TopPop
 from seqrec.training import FactorAdapter, KerasNextItem, PersonalPopAdapter, next_item_model
 
 MAX_LEN = 30
@@ -101,6 +101,18 @@ def test_factor_model_scores_every_item_from_the_users_factors(gap_data):
     assert "best_valid" in info and np.isfinite(result.mean()["hr@10"])
     batch = next(iter(NextItemTask().eval_dataset(gap_data, "test", MAX_LEN)))
     np.testing.assert_allclose(method.scores(batch).numpy(), method.model.score_all(batch["user"].numpy()))
+
+
+def test_factor_adapter_passes_arguments_computed_from_the_data(gap_data):
+    seen = []
+
+    def visual(data):
+        seen.append(data.items.size)
+        return {"visual": np.eye(data.items.size, 3, dtype="float32")}
+
+    method = FactorAdapter("VBPR", VBPR, inputs=visual, dim=4, visual_dim=2, epochs=1)
+    fit_and_test(method, gap_data)
+    assert seen == [gap_data.items.size] and method.model.visual.shape == (gap_data.items.size, 3)
 
 
 def test_item_categories_first_flat_feature_or_hierarchy_leaf():

@@ -31,14 +31,18 @@ class FactorAdapter:
       name: the method's name in tables.
       factory: ``factory(n_users, n_items, seed=..., **kwargs)`` builds the model (e.g. `seqrec.models.BPR`).
       needs_features: pass the items' features (``features=``, `SequenceData.item_features`).
+      inputs: ``inputs(data) -> dict``, more arguments of the model computed from the data, aligned
+        with its item vocabulary (VBPR's ``visual``, CTR's ``topics``).
       kwargs: the model's hyper-parameters.
     """
 
     max_len = 1  # as a next-item method it reads no history: a prefix of one event is enough
     padding = "left"
 
-    def __init__(self, name: str, factory: Callable, needs_features: bool = False, **kwargs):
+    def __init__(self, name: str, factory: Callable, needs_features: bool = False,
+                 inputs: Callable[[SequenceData], dict] | None = None, **kwargs):
         self.name, self.factory, self.needs_features, self.kwargs = name, factory, needs_features, kwargs
+        self.inputs = inputs
         self.predicts_ratings = bool(factory.predicts_ratings)
         self.hyperparameters = dict(kwargs)
 
@@ -46,6 +50,8 @@ class FactorAdapter:
         kwargs = dict(self.kwargs, seed=context.seed)
         if self.needs_features:
             kwargs["features"] = data.item_features()
+        if self.inputs is not None:
+            kwargs |= self.inputs(data)
         self.model = self.factory(data.users.size, data.items.size, **kwargs)
         self.hyperparameters = {k: v for k, v in self.model.hyperparameters.items() if k != "seed"}
         train, valid = data.pairs("train"), data.pairs("valid")
