@@ -19,6 +19,7 @@ from .item_categories import ItemCategories
 from .knn import ItemKNN
 from .mf import BPR, MF, BiasedDotScoring
 from .mtam import MTAM
+from .mv_rnn import MVRNN
 from .ncf import NCF
 from .next_item import NextItemModel
 from .popularity import PersonalPop, TopPop
@@ -35,6 +36,7 @@ __all__ = [
     "IARN",
     "MF",
     "MTAM",
+    "MVRNN",
     "NARM",
     "NCF",
     "STAMP",

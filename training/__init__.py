@@ -18,7 +18,7 @@ from .callbacks import EpochTimer, ValidationScore, selection_callbacks, set_see
 from .candidate import KerasCandidate, LearningRateDrop
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
 from .iarn import IARNMethod
-from .next_item import KerasNextItem, next_item_model, target_mean_cross_entropy
+from .next_item import KerasNextItem, PairwiseRanking, next_item_model, target_mean_cross_entropy
 from .stateful import StatefulNextItem
 from .tensorboard import AttentionImages
 
@@ -37,6 +37,7 @@ __all__ = [
     "Method",
     "NeighbourAdapter",
     "NextItemMethod",
+    "PairwiseRanking",
     "PersonalPopAdapter",
     "RatingMethod",
     "SequenceMethod",

@@ -40,6 +40,19 @@ def target_mean_cross_entropy() -> keras.losses.Loss:
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
 
 
+class PairwiseRanking(keras.losses.Loss):
+    """BPR's pairwise loss (Rendle et al. 2009) on next-item logits: ``-ln sigma(s_target - s_negative)``
+    per target, from ``y_true`` [..., 2] = (target, sampled negative) and logits [..., n_items], averaged
+    like `target_mean_cross_entropy` (over the real targets when weights mark padding)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(reduction="mean_with_sample_weight", **kwargs)
+
+    def call(self, y_true, y_pred):
+        pair = keras.ops.take_along_axis(y_pred, keras.ops.cast(y_true, "int32"), axis=-1)  # [..., 2]
+        return -keras.ops.log_sigmoid(pair[..., 0] - pair[..., 1])
+
+
 class KerasNextItem:
     """A Keras next-item model trained with softmax cross-entropy over all items; a `NextItemMethod`.
 
@@ -71,6 +84,10 @@ class KerasNextItem:
       hyperparameters: the model's own settings, recorded in the manifest.
       extra: ``(batch) -> dict`` of more model inputs computed from a pipeline batch (training and
         evaluation alike), e.g. Ante-RNN's per-behaviour topics and times (`seqrec.training.ante_rnn`).
+      objective: ``"softmax"`` (cross-entropy over all items) or ``"bpr"`` (`PairwiseRanking`: each
+        target against one negative drawn uniformly from the items, redrawn every epoch; the Ante-RNN
+        paper trains its model-based baselines so). A uniform draw hits the target with probability
+        1 / n_items, a pair that then adds a constant to the loss.
     """
 
     def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], *, max_len: int = 50,
@@ -78,8 +95,10 @@ class KerasNextItem:
                  patience: int = 2, jit_compile: bool = True, hyperparameters: dict | None = None,
                  windows: bool = False, window_batch: int | None = None,
                  decay: tuple[int, float] | None = None, clipnorm: float | None = None,
-                 extra: Callable[[dict], dict] | None = None):
-        self.name, self.build = name, build
+                 extra: Callable[[dict], dict] | None = None, objective: str = "softmax"):
+        if objective not in ("softmax", "bpr"):
+            raise ValueError(f"objective must be 'softmax' or 'bpr', got {objective!r}")
+        self.name, self.build, self.objective = name, build, objective
         self.max_len, self.batch_size, self.padding = max_len, batch_size, padding
         self.epochs, self.learning_rate, self.patience = epochs, learning_rate, patience
         self.jit_compile, self.windows = jit_compile, windows
@@ -91,7 +110,9 @@ class KerasNextItem:
                                 else "prefix mode, one example per training prefix",
                                 **({"window_batch": self.window_batch} if windows else {}),
                                 **({"lr_decay": list(decay)} if decay else {}),
-                                **({"clipnorm": clipnorm} if clipnorm else {}), **(hyperparameters or {})}
+                                **({"clipnorm": clipnorm} if clipnorm else {}),
+                                **({"objective": "BPR, one uniform negative per target"} if objective == "bpr"
+                                   else {}), **(hyperparameters or {})}
 
     def _optimizer(self) -> keras.optimizers.Optimizer:
         rate = self.learning_rate
@@ -112,11 +133,27 @@ class KerasNextItem:
         if not self.windows:
             ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
                                    batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed)
-            return ds.map(lambda x: (self.select(x, keys), x["target"]))
-        table = data.history_tables(("train",))[0]
-        ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
-                              seed=seed)
-        return ds.map(lambda x: (self.select(x, keys), x["targets"], tf.cast(x["mask"], tf.float32)))
+            ds = ds.map(lambda x: (self.select(x, keys), x["target"]))
+        else:
+            table = data.history_tables(("train",))[0]
+            ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
+                                  seed=seed)
+            ds = ds.map(lambda x: (self.select(x, keys), x["targets"], tf.cast(x["mask"], tf.float32)))
+        return ds if self.objective == "softmax" else self._with_negatives(ds, data.items.size, seed)
+
+    @staticmethod
+    def _with_negatives(ds: tf.data.Dataset, n_items: int, seed: int) -> tf.data.Dataset:
+        """Targets [...] -> (target, negative) [..., 2], the negative uniform over items 1..n_items-1,
+        a fresh draw every epoch (`tf.data.Dataset.random` re-randomises each iteration)."""
+        def pair(draw, batch):
+            inputs, targets, *weights = batch
+            targets = tf.cast(targets, tf.int32)
+            negatives = tf.random.stateless_uniform(tf.shape(targets), tf.stack([draw, draw // 7 + 1]), 1,
+                                                    n_items, dtype=tf.int32)
+            return (inputs, tf.stack([targets, negatives], axis=-1), *weights)
+
+        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        return tf.data.Dataset.zip(draws, ds).map(lambda d, b: pair(d, b))
 
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         self.model = self.build(data)
@@ -129,8 +166,8 @@ class KerasNextItem:
         self.eval_model = self.model.with_mode(False, self.max_len) if self.windows else self.model
         self.eval_keys = list(self.eval_model.input_keys) if self.windows else self.keys
         self._predict = tf.function(lambda x: self.eval_model(x, training=False), reduce_retracing=True)
-        self.model.compile(optimizer=self._optimizer(),
-                           loss=target_mean_cross_entropy(),
+        loss = target_mean_cross_entropy() if self.objective == "softmax" else PairwiseRanking()
+        self.model.compile(optimizer=self._optimizer(), loss=loss,
                            jit_compile=self.jit_compile)
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience,
                                         before=self.sync)
