@@ -18,6 +18,7 @@ from .item2vec import Item2Vec, MP2Vec
 from .item_categories import ItemCategories
 from .knn import ItemKNN
 from .mf import BPR, MF, BiasedDotScoring
+from .mlam import MLAM
 from .mtam import MTAM
 from .mv_rnn import MVRNN
 from .ncf import NCF
@@ -35,6 +36,7 @@ __all__ = [
     "DMRAN",
     "IARN",
     "MF",
+    "MLAM",
     "MTAM",
     "MVRNN",
     "NARM",

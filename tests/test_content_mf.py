@@ -1,16 +1,19 @@
-"""VBPR and CTR (`seqrec.models.content_mf`, Ante-RNN's content baselines) read their content: on a planted
-set where each user likes one cluster of items and the test items were never seen in training, only the
-item's image features (VBPR) or text topics (CTR) tell their cluster. Both rank the user's cluster first;
-popularity (and BPR's untrained factors) cannot."""
+"""VBPR, CTR and MLAM (Ante-RNN's content baselines) read their content: on a planted set where each user
+likes one cluster of items and the test items were never seen in training, only the item's image features
+(VBPR), text topics (CTR) or text and image regions (MLAM) tell their cluster. They rank the user's
+cluster first; popularity (and BPR's untrained factors) cannot."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from seqrec.datasets import protocols
 from seqrec.datasets.negatives import NegativeSampler
+from seqrec.datasets.pipelines import SequenceData
 from seqrec.datasets.user_topics import item_topics
-from seqrec.models import BPR, CTR, VBPR, TopPop
+from seqrec.models import BPR, CTR, MLAM, VBPR, TopPop
+from seqrec.training.ante_rnn import sentence_words
 
 CLUSTERS, WARM, COLD, USERS, LIKED = 4, 24, 8, 64, 12
 PER = WARM + COLD
@@ -78,3 +81,38 @@ def test_content_shapes_are_checked(planted):
     bad = np.full((planted["n_items"], 3), np.nan)
     with pytest.raises(ValueError, match="topics holds NaN"):
         CTR(planted["n_users"], planted["n_items"], topics=bad)
+
+
+def test_mlam_attends_to_text_and_image_and_ranks_unseen_items(planted):
+    """The planted texts as two sentences of four words, the images as two noisy regions of the
+    cluster's centre; the text-only and image-only items keep MLAM's two levels apart."""
+    rng = np.random.default_rng(1)
+    vocabulary = sorted({w for text in planted["texts"] for w in text.split()})
+    ids = {w: k + 2 for k, w in enumerate(vocabulary)}
+    sentences = np.zeros((planted["n_items"], 2, 4), np.int32)
+    for item, text in planted["texts"].items():
+        sentences[item] = np.array([ids[w] for w in text.split()]).reshape(2, 4)
+    regions = planted["visual"][:, None, :] + 0.3 * rng.normal(size=(planted["n_items"], 2, 16))
+    regions[0] = 0
+    model, _ = fitted(MLAM, planted, sentences=sentences, regions=regions.astype("float32"),
+                      n_words=len(vocabulary) + 2, dim=8, epochs=5, learning_rate=1e-2, batch_size=64,
+                      pair_chunk=500)
+    assert cold_auc(model, planted) > 0.9
+    users = np.array([1, 2, 3])
+    every = model.score_all(users)
+    np.testing.assert_allclose(every[:, 5], model.predict(users, np.full(3, 5)), rtol=1e-5)
+    no_content, _ = fitted(MLAM, planted, sentences=np.zeros_like(sentences),
+                           regions=np.zeros_like(regions, dtype="float32"), n_words=len(vocabulary) + 2,
+                           dim=8, epochs=1)
+    assert np.ptp(no_content.score_all(users)[:, 1:], axis=1).max() < 1e-6  # no content: every item alike
+
+
+def test_sentence_words_splits_texts_into_sentences_of_vocabulary_ids():
+    events = pd.DataFrame({"user": ["u"] * 3, "item": ["a", "b", "c"], "rating": 1.0, "timestamp": [1, 2, 3]})
+    data = SequenceData.encode(protocols.leave_last_out(events))
+    vocabulary = ["", "[UNK]", "red", "fox", "runs"]
+    texts = pd.Series({"a": "Red fox. The fox runs! Red", "b": ""})
+    got = sentence_words(data, texts, vocabulary, sentences=2, words=3)
+    row = {t: data.items.encode([t])[0] for t in "abc"}
+    np.testing.assert_array_equal(got[row["a"]], [[2, 3, 0], [1, 3, 4]])  # "the": out of vocabulary
+    assert not got[row["b"]].any() and not got[row["c"]].any() and not got[0].any()

@@ -63,6 +63,26 @@ class ItemContent:
         return cls(words, list(vectorizer.get_vocabulary()), regions, counts)
 
 
+def sentence_words(data: SequenceData, texts: pd.Series, vocabulary: list[str], sentences: int = 5,
+                   words: int = 20) -> np.ndarray:
+    """Each item's text as word ids per sentence, int32 [n_items, sentences, words] (MLAM's input): the
+    text split after ``.``, ``!`` or ``?``, its first ``sentences`` sentences each cut to ``words`` words,
+    ids of ``vocabulary`` (an `ItemContent`'s: 0 padding, 1 out of vocabulary); zeros for no text."""
+    vectorizer = keras.layers.TextVectorization(vocabulary=vocabulary[2:], output_sequence_length=words)
+    item_texts = texts.reindex(data.items.tokens[1:]).fillna("").astype(str)
+    out = np.zeros((data.items.size, sentences, words), np.int32)
+    split = item_texts.str.split(r"(?<=[.!?])\s+", regex=True)
+    rows, slots, parts = [], [], []
+    for row, pieces in enumerate(split, start=1):
+        kept = [p for p in pieces if p.strip()][:sentences]
+        rows += [row] * len(kept)
+        slots += list(range(len(kept)))
+        parts += kept
+    if parts:
+        out[rows, slots] = np.asarray(vectorizer(np.array(parts)))
+    return out
+
+
 class BehaviourInputs:
     """``(batch) -> {"topics", "hours", "week_hour"}`` for AnteRNN from a pipeline batch (``user``,
     ``times``, ``mask``): each behaviour's topic mixture eta (Eq. 7: `UserTopics.eta` at the behaviour's
