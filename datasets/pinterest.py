@@ -36,7 +36,7 @@ import pandas as pd
 import tensorflow_datasets as tfds
 
 from . import readers
-from .errors import DataError, DatasetNotFoundError
+from .errors import DataError
 from .records import RawFiles, item_examples, item_features_spec
 
 log = logging.getLogger(__name__)
@@ -137,10 +137,8 @@ class Pinterest(RawFiles, tfds.core.GeneratorBasedBuilder):
                         "pin an event with rating 1.0 at its position in the board (no times).")
 
     def _split_generators(self, dl_manager):
-        folder, found = self._find_folder(dl_manager, locate)
-        if not found:
-            raise DatasetNotFoundError(f"{folder}: the Pinterest ICCV release needs {BOARDS} and {PINS} "
-                                       f"(download pinterest_iccv from {URL}).")
+        folder = self._require_folder(dl_manager, locate, f"the Pinterest ICCV release needs {BOARDS} and "
+                                      f"{PINS} (download pinterest_iccv from {URL}).")
         return {"full": self._generate_examples(folder)}
 
     def _generate_examples(self, folder: Path):

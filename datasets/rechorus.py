@@ -23,7 +23,7 @@ import pandas as pd
 import tensorflow_datasets as tfds
 
 from . import readers
-from .errors import DataError, DatasetNotFoundError
+from .errors import DataError
 from .records import RawFiles, item_examples, item_features_spec
 
 log = logging.getLogger(__name__)
@@ -96,10 +96,8 @@ class ReChorus(RawFiles, tfds.core.GeneratorBasedBuilder):
                         "with rating 1.0, each item's integer i_category as its flat feature.")
 
     def _split_generators(self, dl_manager):
-        folder, found = self._find_folder(dl_manager, locate)
-        if not found:
-            raise DatasetNotFoundError(f"{folder}: a ReChorus dataset needs train.csv (and optionally "
-                                       "dev.csv, test.csv, item_meta.csv).")
+        folder = self._require_folder(dl_manager, locate, "a ReChorus dataset needs train.csv (and "
+                                      "optionally dev.csv, test.csv, item_meta.csv).")
         return {"full": self._generate_examples(folder)}
 
     def _generate_examples(self, folder: Path):

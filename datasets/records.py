@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import tensorflow_datasets as tfds
 
+from .errors import DatasetNotFoundError
+
 log = logging.getLogger(__name__)
 
 EVENT_FEATURES = {"user_id": tfds.features.Text(), "rating": np.float32, "timestamp": np.int64}
@@ -67,6 +69,14 @@ class RawFiles(LocalCode):
         except AssertionError:  # manual directory missing or empty
             return Path("<manual directory>"), False
         return manual, locate(manual) is not None
+
+    def _require_folder(self, dl_manager, locate: Callable[[Path], Path | None], needs: str) -> Path:
+        """The folder of `_find_folder`; `DatasetNotFoundError` ``"<folder>: <needs>"`` when the files
+        are not there."""
+        folder, found = self._find_folder(dl_manager, locate)
+        if not found:
+            raise DatasetNotFoundError(f"{folder}: {needs}")
+        return folder
 
 
 def item_features_spec(
