@@ -490,7 +490,8 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
             progress.plan(len(specs))
             for spec in specs:
                 _run_one(spec, prepared, options, manifest, results, progress, shown)
-            manifest.notes.append(convergence_note(paper.label, results.runs.get(paper.label, {})))
+            if specs:
+                manifest.notes.append(convergence_note(paper.label, results.runs.get(paper.label, {})))
     finally:
         progress.close()
     return results

@@ -22,7 +22,9 @@ SCRIPTS = {
     "dmran_table2.py": ["dmran_table2.md", "dmran_table2.json"],
     "dmran_figure3_4.py": ["dmran_figure3_4.png", "dmran_figure3_4.md", "dmran_figure3_4.json"],
     "dmran_figure5.py": ["dmran_figure5.png", "dmran_figure5.md", "dmran_figure5.json"],
+    "anternn_figure8.py": ["anternn_figure8.png", "anternn_figure8.md", "anternn_figure8.json"],
 }
+UNTRAINED = {"anternn_figure8.py"}  # figures of data alone (topics from the training part): no method fitted
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
@@ -50,6 +52,8 @@ def test_script_smoke(script, tmp_path, cache_dir):
     else:
         assert payload["rows"], "a figure without numbers"
     assert "Run manifest" in (tmp_path / SCRIPTS[script][-2]).read_text()
+    if script in UNTRAINED:
+        return
     # TensorBoard: one folder per script and run; every fitted method has its settings and final metrics
     runs = [p for p in (tmp_path / "tb").glob("*/*") if p.is_dir()]
     assert [p.parent.name for p in runs] == [script.removesuffix(".py")], runs
