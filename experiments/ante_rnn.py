@@ -118,8 +118,9 @@ def preparer(options: RunOptions):
                                    sample_seed=options.seed)[0]
         notes = []
         if posters is not None:
-            notes.append(f"{paper.label}: only the {len(posters):,} movies with a poster in "
-                         f"{'/'.join(POSTERS)} are kept (the model reads each item's image)")
+            notes.append(f"{paper.label}: only movies with a poster in {'/'.join(POSTERS)} ({len(posters):,} "
+                         "files) are kept, as the model reads each item's image; the protocol report counts "
+                         "what remains")
         if not interactions.timed:
             notes.append(f"{paper.label}: {name} holds no times: its order only")
         return Prepared(paper, name, interactions, split, SequenceData.encode(split, interactions),
