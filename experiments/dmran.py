@@ -21,7 +21,8 @@ follow the validation AUC.
 
 Settings (section 5.1 and ATRank's code, `seqrec.training.KerasCandidate`): SGD from learning rate 1.0
 (dropped to 0.1 after two epochs without validation gain: chosen on validation, where DMRAN trained on
-every Grocery user reached AUC 0.7437 this way, against 0.7408 with a drop at the first flat epoch),
+every Grocery user reached AUC 0.7437 this way, against 0.7408 with a drop at the first flat epoch;
+the drop restarts early stopping's count, so the lower rate gets its own patience of 3 epochs),
 batches of 32, L2 5e-5, hidden size 128 (item and category embeddings of 64 each; 128 for the item
 alone where there are no categories), gradients clipped to norm 5, 12 day buckets, 8 heads, r searched
 in {2, 5, 8, 10, 15, 20} on validation.
