@@ -4,6 +4,7 @@ Ante-RNN adapts it for its Table 4 (section 4.3): "we apply image features inste
 module and then build attractions over them"."""
 
 import numpy as np
+import tensorflow as tf
 from keras import layers, ops
 
 from .base import LossNetwork, embedding, sq
@@ -130,12 +131,14 @@ class MLAM(BPR):
         self._hyper.pop("item_bias")
 
     def _network(self):
-        return _MLAMNet(self.n_users, self.sentences, self.regions, self.n_words, self.dim, self.ALPHAS,
-                        self.reg)
+        network = _MLAMNet(self.n_users, self.sentences, self.regions, self.n_words, self.dim, self.ALPHAS,
+                           self.reg)
+        self._score = tf.function(network.score, reduce_retracing=True)  # reads the variables as they change
+        return network
 
     def _predict_block(self, users, items, times):
-        return np.concatenate([np.asarray(self.network.score(users[k:k + self.pair_chunk],
-                                                             items[k:k + self.pair_chunk]))
+        score = self._score
+        return np.concatenate([np.asarray(score(users[k:k + self.pair_chunk], items[k:k + self.pair_chunk]))
                                for k in range(0, len(users), self.pair_chunk)] or [np.zeros(0, np.float32)])
 
     def _score_block(self, users, times):
