@@ -61,19 +61,27 @@ def _record(report: StepReport, reports: list | None) -> None:
         reports.append(report)
 
 
+SHOWN = 10  # a step's report spells out collections of at most this many values
+
+
 def reported(fn):
     """Decorate a filter ``f(events, ...) -> events`` so that it reports what it removed.
 
-    The step is named after the function and all its arguments (defaults included). The decorated
-    function takes an extra keyword ``reports``: a list to append the `StepReport` to.
+    The step is named after the function and all its arguments (defaults included; a collection of more
+    than ``SHOWN`` values by its size, e.g. ``items=<3,872 values>``). The decorated function takes an
+    extra keyword ``reports``: a list to append the `StepReport` to.
     """
     signature = inspect.signature(fn)
+
+    def shown(value) -> str:
+        many = isinstance(value, set | frozenset | list | np.ndarray | pd.Index) and len(value) > SHOWN
+        return f"<{len(value):,} values>" if many else repr(value)
 
     @functools.wraps(fn)
     def wrapper(events: pd.DataFrame, *args, reports: list | None = None, **kwargs):
         bound = signature.bind(events, *args, **kwargs)
         bound.apply_defaults()
-        params = ", ".join(f"{k}={v!r}" for k, v in bound.arguments.items() if k != "events")
+        params = ", ".join(f"{k}={shown(v)}" for k, v in bound.arguments.items() if k != "events")
         out = fn(events, *args, **kwargs)
         report = StepReport.compare(f"{fn.__name__}({params})", events, out)
         if out.empty and not events.empty:

@@ -330,3 +330,4 @@ def test_ante_rnn_keeps_given_items_then_users_with_20_events():
     dropped = events[events["item"].isin(items)].drop_duplicates(["user", "item", "timestamp"])
     assert kept["user"].nunique() == (dropped["user"].value_counts() >= 10).sum()
     assert "items given, min user 10" in splits[1].protocol and splits[0].test.equals(splits[1].test)
+    assert f"keep_items(items=<{len(items):,} values>)" in splits[0].describe()  # a long list by its size
