@@ -34,7 +34,7 @@ from seqrec.datasets.user_topics import fit_user_topics
 from seqrec.evaluation.figures import FigureOutput, new_figure
 from seqrec.evaluation.tasks import NextItemTask
 
-from .pipeline import PaperDataset, Prepared, RunOptions, open_manifest, run, select
+from .pipeline import PaperDataset, Prepared, RunOptions, first_present, open_manifest, run, select
 
 POSTERS = ("movielens-1m-posters", "MovieImages")  # under the data directory
 
@@ -138,10 +138,7 @@ def figure8(**options) -> FigureOutput:
     options = RunOptions(**options)
     profile = PROFILES[options.profile]
     manifest = open_manifest("seqrec.experiments.ante_rnn.figure8", options, profile.scaled)
-    paper = next((p for p in paper_datasets(options, ("MovieLens",)) if p.find(options.data_dir)), None)
-    if paper is None:
-        raise FileNotFoundError(f"none of the datasets {options.datasets or ['MovieLens']} is present in "
-                                f"{options.data_dir or 'the default data folder'}")
+    paper = first_present(paper_datasets(options, ("MovieLens",)), options)
     results = run([paper], preparer(options), lambda prepared: [], options, manifest)
     prepared = results.prepared[paper.label]
     texts, counts = item_texts(prepared.interactions, options.data_dir)

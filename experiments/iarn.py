@@ -40,6 +40,7 @@ from .pipeline import (
     Prepared,
     Results,
     RunOptions,
+    first_present,
     open_manifest,
     paper_table,
     run,
@@ -428,10 +429,7 @@ def figure5(**options) -> FigureOutput:
     options = RunOptions(**options)
     profile = PROFILES[options.profile]
     manifest = open_manifest("seqrec.experiments.iarn.figure5", options, profile.scaled)
-    paper = next((p for p in paper_datasets(options, ("MovieLens",)) if p.find(options.data_dir)), None)
-    if paper is None:
-        raise FileNotFoundError(f"none of the datasets {options.datasets or ['MovieLens']} is present in "
-                                f"{options.data_dir or 'the default data folder'}")
+    paper = first_present(paper_datasets(options, ("MovieLens",)), options)
 
     def methods(prepared):
         variant = "IARN" if needs_item_features(prepared) is None else "IARN-Plain"

@@ -564,6 +564,17 @@ def convergence_note(label: str, runs: dict[str, Run]) -> str:
     return f"{label}: still improving at the epoch cap (best epoch = last epoch): {', '.join(capped)}"
 
 
+def first_present(papers: Sequence[PaperDataset], options: RunOptions) -> PaperDataset:
+    """The first of ``papers`` whose data is present (a figure drawn from one dataset);
+    FileNotFoundError naming the datasets asked for when none is."""
+    paper = next((p for p in papers if p.find(options.data_dir)), None)
+    if paper is None:
+        asked = list(options.datasets or [p.label for p in papers])
+        raise FileNotFoundError(f"none of the datasets {asked} is present in "
+                                f"{options.data_dir or 'the default data folder'}")
+    return paper
+
+
 def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()) -> Manifest:
     """The manifest of a run of ``function`` (e.g. ``seqrec.experiments.mtam.table2``), noting everything
     its profile scales down from the paper and every option that deviates from the paper's protocol."""
