@@ -194,8 +194,8 @@ def _chunks(table: SequenceTable, size: int) -> tuple[np.ndarray, ...]:
 
 
 def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shuffle: bool = False,
-                     seed: int = 0, label: str | None = None,
-                     drop_remainder: bool = False) -> tf.data.Dataset:
+                     seed: int = 0, label: str | None = None, sampler: NegativeSampler | None = None,
+                     n_negatives: int = 0, drop_remainder: bool = False) -> tf.data.Dataset:
     """Whole-sequence examples for models that predict at every step (loss at all positions).
 
     Each user's sequence is cut into consecutive chunks of ``max_len`` inputs; input ``j`` of a chunk
@@ -205,7 +205,8 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
     Yields batches of: ``items`` int32 [B, L], ``targets`` int32 [B, L], ``mask`` bool [B, L],
     ``gaps`` float32 [B, L] (seconds since the previous input), ``target_gaps`` float32 [B, L]
     (seconds from each input to its target), ``times`` int64 [B, L] (each input's unix time, 0 on
-    padding) and ``user`` int32 [B].
+    padding) and ``user`` int32 [B]; ``negatives`` int32 [B, n_negatives] when asked (items the row's
+    user never interacted with, redrawn every epoch, as in `next_item_dataset`).
     """
     _, groups, _, starts, sizes = _chunks(table, max_len)
     index = {"start": starts.astype(np.int64), "size": sizes.astype(np.int64),
@@ -225,7 +226,7 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
 
     ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
     ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return _finish(ds, label, 0, None, seed)
+    return _finish(ds, label, n_negatives, sampler, seed)
 
 
 def lane_dataset(table: SequenceTable, *, lanes: int, steps: int, seed: int = 0) -> tf.data.Dataset:

@@ -6,10 +6,10 @@ that popularity cannot."""
 import keras
 import numpy as np
 import pandas as pd
-import tensorflow as tf
 from test_ante_rnn_planted import planted
 
 from seqrec.datasets import protocols
+from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation.tasks import NextItemTask
 from seqrec.models import MVRNN, TopPop
@@ -106,14 +106,27 @@ def test_mv_rnn_with_bpr_reads_a_planted_image_pattern():
     assert auc["MV-RNN"] > auc["TopPop"] + 0.1, auc
 
 
-def test_bpr_negatives_are_items_redrawn_every_epoch():
-    targets = np.arange(64, dtype="int32") % 7 + 1
-    ds = tf.data.Dataset.from_tensor_slices(({"items": np.ones((64, 3), "int32")}, targets)).batch(16)
-    paired = KerasNextItem._with_negatives(ds, 50, seed=0)
-    epochs = [np.concatenate([y.numpy() for _, y in paired]) for _ in range(2)]
-    for pairs in epochs:
-        np.testing.assert_array_equal(pairs[:, 0], targets)
-        assert ((pairs[:, 1] >= 1) & (pairs[:, 1] < 50)).all()
-    assert not np.array_equal(epochs[0][:, 1], epochs[1][:, 1])
-    again = np.concatenate([y.numpy() for _, y in KerasNextItem._with_negatives(ds, 50, seed=0)])
-    np.testing.assert_array_equal(again, epochs[0])  # one seed, the same draws
+def test_bpr_negatives_are_items_the_user_never_had_redrawn_every_epoch():
+    events, _, _, _ = planted(n_users=20, length=6)
+    data = SequenceData.encode(protocols.leave_last_out(events))
+    train = data.pairs("train")
+    sampler = NegativeSampler(train["user"], train["item"], data.items.size)
+    for windows in (False, True):
+        method = KerasNextItem("GRU", None, max_len=4, batch_size=8, windows=windows, objective="bpr")
+        method.keys = ["items", "mask", "user"]
+
+        def epoch(ds):
+            return [(x["user"].numpy(), y.numpy(), (w[0].numpy() if w else None)) for x, y, *w in ds]
+
+        ds = method.train_dataset(data, seed=0)
+        first, second = epoch(ds), epoch(ds)  # two epochs of one dataset, as `fit` iterates it
+        for users, pairs, weights in first:
+            real = np.ones(pairs.shape[:-1], bool) if weights is None else weights > 0
+            owners = np.broadcast_to(users.reshape(-1, *([1] * (pairs.ndim - 2))), pairs.shape[:-1])
+            assert ((pairs[..., 1] >= 1) & (pairs[..., 1] < data.items.size)).all()
+            assert not sampler.is_positive(owners[real], pairs[..., 1][real]).any()  # never a positive
+        assert not all(np.array_equal(a[1], b[1]) for a, b in zip(first, second, strict=True))
+        again = KerasNextItem("GRU", None, max_len=4, batch_size=8, windows=windows, objective="bpr")
+        again.keys = method.keys
+        replay = epoch(again.train_dataset(data, seed=0))
+        assert all(np.array_equal(a[1], b[1]) for a, b in zip(first, replay, strict=True))  # one seed

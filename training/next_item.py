@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from seqrec.datasets.features import item_categories
+from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
 from seqrec.models.candidate import CandidateModel
 from seqrec.models.next_item import NextItemModel
@@ -85,9 +86,9 @@ class KerasNextItem:
       extra: ``(batch) -> dict`` of more model inputs computed from a pipeline batch (training and
         evaluation alike), e.g. Ante-RNN's per-behaviour topics and times (`seqrec.training.ante_rnn`).
       objective: ``"softmax"`` (cross-entropy over all items) or ``"bpr"`` (`PairwiseRanking`: each
-        target against one negative drawn uniformly from the items, redrawn every epoch; the Ante-RNN
-        paper trains its model-based baselines so). A uniform draw hits the target with probability
-        1 / n_items, a pair that then adds a constant to the loss.
+        target against one negative the user never interacted with in training, `NegativeSampler`,
+        redrawn every epoch, as `seqrec.models.BPR` samples; the Ante-RNN paper trains its model-based
+        baselines so).
     """
 
     def __init__(self, name: str, build: Callable[[SequenceData], keras.Model], *, max_len: int = 50,
@@ -111,7 +112,7 @@ class KerasNextItem:
                                 **({"window_batch": self.window_batch} if windows else {}),
                                 **({"lr_decay": list(decay)} if decay else {}),
                                 **({"clipnorm": clipnorm} if clipnorm else {}),
-                                **({"objective": "BPR, one uniform negative per target"} if objective == "bpr"
+                                **({"objective": "BPR, one sampled negative per target"} if objective == "bpr"
                                    else {}), **(hyperparameters or {})}
 
     def _optimizer(self) -> keras.optimizers.Optimizer:
@@ -128,32 +129,23 @@ class KerasNextItem:
         return {k: batch[k] for k in keys}
 
     def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
-        """``(inputs, next items[, weights])`` batches of the training part, reshuffled every epoch."""
-        keys = self.keys
+        """``(inputs, next items[, weights])`` batches of the training part, reshuffled every epoch; with
+        the BPR objective the labels are ``(next item, negative)`` pairs [..., 2]."""
+        keys, bpr = self.keys, self.objective == "bpr"
+        train = data.pairs("train")
+        sampler = NegativeSampler(train["user"], train["item"], data.items.size) if bpr else None
         if not self.windows:
             ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
-                                   batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed)
-            ds = ds.map(lambda x: (self.select(x, keys), x["target"]))
-        else:
-            table = data.history_tables(("train",))[0]
-            ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
-                                  seed=seed)
-            ds = ds.map(lambda x: (self.select(x, keys), x["targets"], tf.cast(x["mask"], tf.float32)))
-        return ds if self.objective == "softmax" else self._with_negatives(ds, data.items.size, seed)
-
-    @staticmethod
-    def _with_negatives(ds: tf.data.Dataset, n_items: int, seed: int) -> tf.data.Dataset:
-        """Targets [...] -> (target, negative) [..., 2], the negative uniform over items 1..n_items-1,
-        a fresh draw every epoch (`tf.data.Dataset.random` re-randomises each iteration)."""
-        def pair(draw, batch):
-            inputs, targets, *weights = batch
-            targets = tf.cast(targets, tf.int32)
-            negatives = tf.random.stateless_uniform(tf.shape(targets), tf.stack([draw, draw // 7 + 1]), 1,
-                                                    n_items, dtype=tf.int32)
-            return (inputs, tf.stack([targets, negatives], axis=-1), *weights)
-
-        draws = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
-        return tf.data.Dataset.zip(draws, ds).map(lambda d, b: pair(d, b))
+                                   batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
+                                   sampler=sampler, n_negatives=int(bpr))
+            labels = (lambda x: tf.stack([x["target"], x["negatives"][:, 0]], -1)) if bpr else (
+                lambda x: x["target"])
+            return ds.map(lambda x: (self.select(x, keys), labels(x)))
+        table = data.history_tables(("train",))[0]
+        ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
+                              seed=seed, sampler=sampler, n_negatives=self.max_len if bpr else 0)
+        labels = (lambda x: tf.stack([x["targets"], x["negatives"]], -1)) if bpr else (lambda x: x["targets"])
+        return ds.map(lambda x: (self.select(x, keys), labels(x), tf.cast(x["mask"], tf.float32)))
 
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         self.model = self.build(data)
