@@ -278,7 +278,8 @@ def lane_dataset(table: SequenceTable, *, lanes: int, steps: int, seed: int = 0)
 def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, items, ratings, times,
                          *, user_len: int, item_len: int, batch_size: int, padding: str = "left",
                          shuffle: bool = False, seed: int = 0, label: str | None = None,
-                         drop_remainder: bool = False) -> tf.data.Dataset:
+                         drop_remainder: bool = False, sampler: NegativeSampler | None = None
+                         ) -> tf.data.Dataset:
     """IARN examples: a (user, item, rating, time) with the user's and the item's histories.
 
     The user's history holds the items the user rated, and the item's history the users who rated it,
@@ -290,6 +291,10 @@ def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, 
     ``user_items``, ``user_mask``, ``user_ages``, ``user_ratings`` [B, user_len] and ``item_users``,
     ``item_mask``, ``item_ages``, ``item_ratings`` [B, item_len] (ages in seconds before the rating;
     the ratings given at those earlier events, 0 on padding).
+    With a ``sampler`` (BPR-style ranking), each pair also gets a ``negative``: an item the user never
+    had in training (`NegativeSampler`; redrawn every epoch when shuffled, else the same every pass), with
+    its history before the same time under
+    the same keys prefixed ``negative_`` (``negative_item``, ``negative_item_users``, ...).
     """
     users = np.asarray(users, np.int64)
     items = np.asarray(items, np.int64)
@@ -317,4 +322,28 @@ def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, 
 
     ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
     ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if sampler is not None:
+        ds = _with_negative_items(ds, by_item, item_len, padding, sampler, seed, redraw=shuffle)
     return _finish(ds, label, 0, None, seed)
+
+
+def _with_negative_items(ds: tf.data.Dataset, by_item: SequenceTable, item_len: int, padding: str,
+                         sampler: NegativeSampler, seed: int, redraw: bool) -> tf.data.Dataset:
+    """`rating_pairs_dataset`'s batches with a sampled negative item per pair and its history strictly
+    before the pair's time: events of item g sit at ``offsets[g]:offsets[g + 1]`` in time order, so the
+    count before t is a search for ``g * 2^32 + t`` among the events' keys (times below 2^32)."""
+    groups = np.repeat(np.arange(len(by_item.offsets) - 1, dtype=np.int64), np.diff(by_item.offsets))
+    keys = tf.constant(groups * (1 << 32) + by_item.times)
+    offsets, values, times = (tf.constant(x) for x in (by_item.offsets, by_item.values, by_item.times))
+    ratings = tf.constant(by_item.ratings)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=redraw).batch(2)
+
+    def add(x, s):
+        item = tf.cast(sampler.sample(x["user"], 1, s)[:, 0], tf.int64)
+        end = tf.searchsorted(keys, item * (1 << 32) + x["time"], side="left", out_type=tf.int64)
+        h = _history(values, times, tf.gather(offsets, item), end, item_len, padding, x["time"])
+        return {**x, "negative_item": tf.cast(item, tf.int32), "negative_item_users": h["values"],
+                "negative_item_mask": h["mask"], "negative_item_ages": h["ages"],
+                "negative_item_ratings": _ratings_of(h, ratings)}
+
+    return tf.data.Dataset.zip(ds, seeds).map(add, num_parallel_calls=AUTOTUNE, deterministic=True)

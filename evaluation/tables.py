@@ -19,7 +19,7 @@ from .figures import render_figure_markdown
 from .manifest import Manifest, dataset_role
 
 STATUSES = ("ok", "dataset not present", "not run in this profile", "not applicable: ", "failed: ")
-LOWER_IS_BETTER = ("RMSE", "MAE")
+LOWER_IS_BETTER = ("RMSE", "MAE", "RUNTIME", "SECONDS", "RATIO TO")
 
 
 def lower_is_better(metric: str) -> bool:

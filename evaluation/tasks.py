@@ -114,7 +114,7 @@ class NextItemTask(_RankingSelection):
         def crop(x):  # the model sees the latest max_len events; every earlier item is excluded
             return {**x, "seen": x["items"], "items": x["items"][:, -max_len:],
                     "mask": x["mask"][:, -max_len:], "gaps": x["gaps"][:, -max_len:],
-                    "ages": x["ages"][:, -max_len:]}
+                    "ages": x["ages"][:, -max_len:], "times": x["times"][:, -max_len:]}
 
         return ds.map(crop)
 

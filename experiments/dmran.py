@@ -263,6 +263,10 @@ def _improvement(results: Results) -> dict:
     for label, runs in results.runs.items():
         best = results.best(label, "sampled_auc", exclude=[m for m in runs if m not in BASELINES])
         if "DMRAN" not in runs or best is None:
+            why = (f"DMRAN did not run ({results.status(label, 'DMRAN').split(': ', 1)[-1]})"
+                   if "DMRAN" not in runs else "no baseline ran")
+            for row in ("improv.", "p-value"):
+                results.skipped[(label, row)] = f"not applicable: {why}"
             continue
         gain, test = results.compare(label, "DMRAN", best, "sampled_auc")
         cells[(label, "improv.", "AUC")] = 100 * gain

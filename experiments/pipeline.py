@@ -344,6 +344,31 @@ class Results:
                 + test.describe(first, second, "per-user " + {"SE": "squared error", "AE": "absolute error"}
                                 .get(column, column)) + ")")
 
+    @classmethod
+    def average(cls, repeats: Sequence["Results"]) -> "Results":
+        """One `Results` of runs repeated on the same test examples (splits that redraw only the
+        validation hold-out, or seeds): each test example's metrics averaged over the repeats that ran
+        it, so means, bootstrap standard errors and paired tests read the repeats together; what ran in
+        no repeat keeps the first repeat's reason. ValueError when the repeats' test examples differ."""
+        if len(repeats) == 1:
+            return repeats[0]
+        out = cls(prepared=repeats[0].prepared, skipped=dict(repeats[0].skipped), extra=repeats[0].extra)
+        for dataset in dict.fromkeys(d for r in repeats for d in r.runs):
+            for method in dict.fromkeys(m for r in repeats for m in r.runs.get(dataset, {})):
+                runs_ = [r.runs[dataset][method] for r in repeats if method in r.runs.get(dataset, {})]
+                rows = [r.test.rows for r in runs_]
+                if any(len(x) != len(rows[0]) or not x["user"].equals(rows[0]["user"]) for x in rows):
+                    raise ValueError(f"{dataset} / {method}: the repeats have different test examples; "
+                                     "only repeats of the same test part can be averaged")
+                mean = pd.concat([x.drop(columns="user") for x in rows]).groupby(level=0).mean()
+                mean.insert(0, "user", rows[0]["user"])
+                test = dataclasses.replace(runs_[0].test, rows=mean[rows[0].columns])
+                out.runs.setdefault(dataset, {})[method] = Run(
+                    runs_[0].method, test, {**runs_[0].info, "repeats": len(runs_)},
+                    round(sum(r.seconds for r in runs_), 1))
+                out.skipped.pop((dataset, method), None)
+        return out
+
     def skipped_notes(self) -> list[str]:
         """A manifest note for every dataset or method that did not run."""
         return [f"{dataset}{'' if method is None else ' / ' + method}: {why}"
@@ -396,7 +421,8 @@ def fit(method: Method, data: SequenceData, task, options: RunOptions | None = N
 
 def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions) -> Run:
     """Fit ``spec``'s method (each grid point seeded alike; with more than one point, the best on the
-    task's validation score is kept) and evaluate it once on the test part."""
+    task's validation score is kept) and evaluate it once on the test part. The fit's info gains
+    ``fit_seconds``, the wall time of training (with its per-epoch validation)."""
     start = time.perf_counter()
     task, data = prepared.task, prepared.data
     points = grid_points(spec.grid)
@@ -405,7 +431,9 @@ def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions) -> R
     for point in points:
         method = spec.build(**point)
         where = folder if len(points) == 1 else f"{folder}/{spec.name}-grid/{_point_name(point)}"
-        info = fit(method, data, task, options, where)
+        fit_start = time.perf_counter()
+        info = {**fit(method, data, task, options, where),
+                "fit_seconds": round(time.perf_counter() - fit_start, 1)}
         if len(points) == 1:
             best = (None, method, info, where)
             break

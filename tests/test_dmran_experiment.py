@@ -10,6 +10,7 @@ from next_item_checks import short_sequences
 
 from seqrec.evaluation import NextItemTask, SelectThenTest
 from seqrec.experiments import dmran
+from seqrec.experiments.pipeline import Results
 
 
 @pytest.mark.parametrize("timed", [True, False])
@@ -75,3 +76,13 @@ def test_figure3_4_from_a_table_run(tmp_path):
         dmran.figure3_4(from_table=path)
     with pytest.raises(ValueError, match="no such file"):
         dmran.figure3_4(from_table=tmp_path / "missing.json")
+
+
+def test_improvement_rows_say_why_when_dmran_did_not_run():
+    results = Results()
+    results.runs["Clothing"] = {"BPR-MF": None}
+    results.skipped[("Clothing", "DMRAN")] = dmran.NO_TIME
+    results.mean = lambda *args: 0.5  # the baseline's mean; no run of DMRAN to compare with
+    assert dmran._improvement(results) == {}
+    why = "not applicable: DMRAN did not run (no timestamps in this copy)"
+    assert [results.status("Clothing", row) for row in ("improv.", "p-value")] == [why, why]

@@ -16,6 +16,7 @@ from seqrec.datasets import protocols
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
+from seqrec.evaluation.ranking import RankingResult
 from seqrec.evaluation.tasks import NextItemTask
 from seqrec.experiments.pipeline import (
     MethodSpec,
@@ -304,3 +305,23 @@ def test_verdicts_follow_the_direction_and_level_of_the_paired_test():
     assert lower.startswith("D: claim: reproduced (worse ") and "smaller than" in lower
     absent = results.verdict("D", "claim", "absent", "base", "HR@10")
     assert absent == "D: claim: cannot tell (absent not run)"
+
+
+def test_repeats_average_per_test_example_and_refuse_other_examples():
+    def repeat(values, users=(1, 1, 2), skipped=False):
+        rows = pd.DataFrame({"user": list(users), "ndcg@10": values})
+        out = Results()
+        out.runs["D"] = {"A": Run(None, RankingResult(rows, "p"), {"best_epoch": 1}, 2.0)}
+        if skipped:
+            out.skipped[("D", "B")] = "failed: x"
+        return out
+
+    averaged = Results.average([repeat([0.0, 1.0, 0.5], skipped=True), repeat([1.0, 1.0, 0.0])])
+    run_ = averaged.runs["D"]["A"]
+    assert run_.test.rows["ndcg@10"].tolist() == [0.5, 1.0, 0.25]
+    assert run_.test.rows["user"].tolist() == [1, 1, 2]
+    assert run_.info["repeats"] == 2 and run_.seconds == 4.0
+    assert averaged.mean("D", "A", "NDCG@10") == pytest.approx(1.75 / 3)
+    assert averaged.status("D", "B") == "failed: x"
+    with pytest.raises(ValueError, match="different test examples"):
+        Results.average([repeat([0.0, 1.0, 0.5]), repeat([1.0, 1.0, 0.0], users=(1, 2, 2))])

@@ -55,6 +55,15 @@ def test_exclude_seen_ranks_only_unseen_items(data, popularity):
     assert "seen items excluded" in result.protocol
 
 
+def test_exclude_seen_crops_every_step_input_to_max_len(data):
+    """The model reads the latest max_len events, every per-step input alike (``seen`` keeps them all)."""
+    batch = next(iter(NextItemTask(batch_size=16, exclude_seen=True).eval_dataset(data, "test", max_len=3)))
+    steps = {k: v.shape[1] for k, v in batch.items() if len(v.shape) == 2 and k != "seen"}
+    assert steps == dict.fromkeys(("items", "mask", "gaps", "ages", "times"), 3), steps
+    assert batch["seen"].shape[1] > 3
+    np.testing.assert_array_equal(batch["times"].numpy(), np.where(batch["mask"], batch["times"], 0))
+
+
 def test_dmran_auc_columns_against_scikit_learn(data, popularity):
     from sklearn.metrics import roc_auc_score
 

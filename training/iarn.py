@@ -1,5 +1,5 @@
-"""Training of IARN and its variants (`seqrec.models.iarn`) on rating pairs with their histories; a
-`RatingMethod`."""
+"""Training of IARN and its variants (`seqrec.models.iarn`) on rating pairs with their histories: a
+`RatingMethod` (`IARNMethod`), and a ranking one trained on BPR's pairwise loss (`IARNRanker`)."""
 
 import dataclasses
 
@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData, rating_pairs_dataset
 from seqrec.models import iarn
 
@@ -15,6 +16,7 @@ from .contracts import FitContext
 from .tensorboard import AttentionImages, item_names
 
 PREDICT_BATCH = 4096  # pairs per compiled prediction step
+NEGATIVE = "negative_"  # the prefix of a sampled negative's inputs (`rating_pairs_dataset`)
 HISTORIES = {"batch": ("train",), "online": ("train", "valid", "test")}  # the parts a history may hold
 
 
@@ -66,7 +68,10 @@ class IARNMethod:
         if self.features is None or not iarn.VARIANTS[self.variant][1]:
             return x
         key = "item_features" if self.features.structure == "flat" else "item_path"
-        return {**x, key: tf.gather(self.feature_matrix, x["item"])}
+        out = {**x, key: tf.gather(self.feature_matrix, x["item"])}
+        if NEGATIVE + "item" in x:
+            out[NEGATIVE + key] = tf.gather(self.feature_matrix, x[NEGATIVE + "item"])
+        return out
 
     def setup(self, data: SequenceData) -> keras.Model:
         """Build and compile the model for ``data`` and the history tables its inputs read."""
@@ -86,15 +91,16 @@ class IARNMethod:
         return self.model
 
     def dataset(self, pairs: dict, shuffle: bool = False, seed: int = 0, label: str | None = None,
-                batch: int | None = None) -> tf.data.Dataset:
+                batch: int | None = None, sampler: NegativeSampler | None = None) -> tf.data.Dataset:
         """Model inputs for ``pairs`` (``user``, ``item``, ``time``, optional ``rating``): histories
-        strictly before each time, and the item's features when the variant uses them."""
+        strictly before each time, and the item's features when the variant uses them (with a
+        ``sampler``, a negative item per pair too, `rating_pairs_dataset`)."""
         n = len(pairs["user"])
         ds = rating_pairs_dataset(*self.tables, pairs["user"], pairs["item"],
                                   pairs.get("rating", np.zeros(n, np.float32)), pairs["time"],
                                   user_len=self.lengths[0], item_len=self.lengths[1],
                                   batch_size=batch or self.hyperparameters["batch_size"],
-                                  shuffle=shuffle, seed=seed, label=label)
+                                  shuffle=shuffle, seed=seed, label=label, sampler=sampler)
         if label is None:
             return ds.map(self._features)
         return ds.map(lambda x, y: (self._features(x), y))
@@ -163,3 +169,84 @@ class IARNMethod:
             out["user_scores"].append(np.asarray(scores["user"]))
             out["item_scores"].append(np.asarray(scores["item"]))
         return {k: np.concatenate(v) for k, v in out.items()}
+
+
+class PairwiseScore(keras.Model):
+    """``s(u, i, t) - s(u, j, t)`` of a rating model ``scorer`` for BPR training: ``inputs`` holds the
+    positive pair's inputs and the negative item's under the keys prefixed `NEGATIVE`; trained with the
+    binary cross-entropy of label 1 on these logits, which is BPR's ``-ln sigma(s_i - s_j)``."""
+
+    def __init__(self, scorer: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.scorer = scorer
+
+    def call(self, inputs, training=False):
+        positive = {k: v for k, v in inputs.items() if not k.startswith(NEGATIVE)}
+        negative = {**positive, **{k[len(NEGATIVE):]: v for k, v in inputs.items() if k.startswith(NEGATIVE)}}
+        return self.scorer(positive, training=training) - self.scorer(negative, training=training)
+
+
+class IARNRanker(IARNMethod):
+    """IARN as a next-item ranking method (Ante-RNN's Table 4 baseline): the same model, trained on BPR's
+    pairwise loss (Ante-RNN 4.3: its model-based baselines are "learned by optimizing the same pairwise
+    ranking loss of BPR") with one negative per training pair, an item the user never had in training
+    (`NegativeSampler`, redrawn every epoch) scored with its own history before the pair's time; early
+    stopping on the same loss over the validation pairs (their negatives drawn once).
+
+    **Ranking.** IARN's score of an item reads the item's history before the prediction time, so every
+    (user, item, time) is an encoding of its own. Histories hold training events only (``history="batch"``),
+    and a user's test examples are all scored at the user's first test time: one encoding of every item
+    per user, not one per test example. So IARN reads the training period only, before the user's test
+    part, as BPR, CTR and VBPR do, and less than the sequential models, which also read the user's earlier
+    test events; nothing after a prediction's time reaches it. A validation example is scored at its own
+    time. ``scores`` keeps the encodings of the users of the latest batch only.
+    """
+
+    predicts_ratings = False
+    max_len = 1  # the task's history is not read: IARN's own history tables are
+    padding = "left"
+
+    def __init__(self, variant: str = "IARN", **kwargs):
+        super().__init__(variant, history="batch", **kwargs)
+        self.hyperparameters["objective"] = "BPR, one sampled negative per training pair"
+
+    def fit(self, data: SequenceData, context: FitContext) -> dict:
+        hp = self.hyperparameters
+        self.setup(data)
+        self.pairwise = PairwiseScore(self.model)
+        self.pairwise.compile(optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
+                              loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                              jit_compile=self.jit_compile)
+        train, valid = data.pairs("train"), data.pairs("valid")
+        sampler = NegativeSampler(train["user"], train["item"], data.items.size)
+
+        def labelled(pairs, shuffle):
+            ds = self.dataset(pairs, shuffle=shuffle, seed=context.seed, sampler=sampler,
+                              batch=None if shuffle else PREDICT_BATCH)
+            return ds.map(lambda x: (x, tf.ones_like(x["rating"])))
+
+        valid_ds = labelled(valid, False) if len(valid["user"]) else None
+        callbacks = selection_callbacks(self.name, hp, dataclasses.replace(context, validate=None),
+                                        hp["patience"], monitor="val_loss" if valid_ds is not None else None,
+                                        mode="min")
+        history = self.pairwise.fit(labelled(train, True), validation_data=valid_ds, epochs=hp["epochs"],
+                                    callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        table = data.by_user
+        tests = data.targets("test")
+        self.first_test = np.full(data.users.size, np.iinfo(np.int64).max, np.int64)
+        np.minimum.at(self.first_test, table.group_of(tests), table.times[tests])
+        self.cache: dict = {}
+        return selection_info(history, "val_loss", "min")
+
+    def scores(self, batch: dict) -> np.ndarray:
+        """Every item's score for each example of a `next_item_dataset` batch, at the example's time or,
+        for a test example, the user's first test time: [B, n_items]."""
+        users = np.asarray(batch["user"]).astype(np.int64)
+        times = np.minimum(np.asarray(batch["target_time"]), self.first_test[users])
+        keys = list(zip(users.tolist(), times.tolist(), strict=True))
+        missing = sorted(set(keys) - self.cache.keys())
+        if missing:
+            computed = self.score_all(*map(np.array, zip(*missing, strict=True)))
+            self.cache.update(zip(missing, computed, strict=True))
+        self.cache = {k: self.cache[k] for k in keys}
+        return np.stack([self.cache[k] for k in keys])

@@ -54,6 +54,15 @@ class PairwiseRanking(keras.losses.Loss):
         return -keras.ops.log_sigmoid(pair[..., 0] - pair[..., 1])
 
 
+def _labels(batch: dict, key: str, bpr: bool) -> tf.Tensor:
+    """The Keras labels of a training batch: the next items ``batch[key]``, with BPR each stacked with its
+    sampled negative ([..., 2], `PairwiseRanking`)."""
+    if not bpr:
+        return batch[key]
+    negatives = batch["negatives"] if key == "targets" else batch["negatives"][:, 0]
+    return tf.stack([batch[key], negatives], -1)
+
+
 class KerasNextItem:
     """A Keras next-item model trained with softmax cross-entropy over all items; a `NextItemMethod`.
 
@@ -138,14 +147,12 @@ class KerasNextItem:
             ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
                                    batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
                                    sampler=sampler, n_negatives=int(bpr))
-            labels = (lambda x: tf.stack([x["target"], x["negatives"][:, 0]], -1)) if bpr else (
-                lambda x: x["target"])
-            return ds.map(lambda x: (self.select(x, keys), labels(x)))
+            return ds.map(lambda x: (self.select(x, keys), _labels(x, "target", bpr)))
         table = data.history_tables(("train",))[0]
         ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
                               seed=seed, sampler=sampler, n_negatives=self.max_len if bpr else 0)
-        labels = (lambda x: tf.stack([x["targets"], x["negatives"]], -1)) if bpr else (lambda x: x["targets"])
-        return ds.map(lambda x: (self.select(x, keys), labels(x), tf.cast(x["mask"], tf.float32)))
+        return ds.map(lambda x: (self.select(x, keys), _labels(x, "targets", bpr),
+                                 tf.cast(x["mask"], tf.float32)))
 
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         self.model = self.build(data)
