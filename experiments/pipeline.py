@@ -235,7 +235,8 @@ class MethodSpec:
 @dataclasses.dataclass
 class Run:
     """One method fitted on one dataset: the fitted method, its test result (`RankingResult` or
-    `RatingResult`), what its fit reported (and the grid it was selected from), and seconds."""
+    `RatingResult`; None when not tested), what its fit reported (and the grid it was selected from),
+    and seconds."""
 
     method: Method
     test: Any
@@ -272,7 +273,7 @@ class Results:
     def mean(self, dataset: str, method: str, metric: str) -> float | None:
         """The mean test ``metric`` of a run (None when there is no run or no such metric)."""
         run = self.runs.get(dataset, {}).get(method)
-        return None if run is None else _value(run.test.mean(), metric)
+        return None if run is None or run.test is None else _value(run.test.mean(), metric)
 
     def cells(self, metrics: Iterable[str]) -> dict[tuple[str, str, str], float]:
         """``{(dataset, method, metric): mean}`` of every run that has the metric (for `paper_table`)."""
@@ -291,7 +292,7 @@ class Results:
         out = {}
         for dataset, runs in self.runs.items():
             for method, run_ in runs.items():
-                errors = run_.test.standard_errors()
+                errors = {} if run_.test is None else run_.test.standard_errors()
                 for metric in metrics:
                     value = _value(errors, metric)
                     if value is not None:
@@ -419,10 +420,11 @@ def fit(method: Method, data: SequenceData, task, options: RunOptions | None = N
     return method.fit(data, fit_context(method, data, task, options, folder))
 
 
-def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions) -> Run:
+def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions, tested: bool = True) -> Run:
     """Fit ``spec``'s method (each grid point seeded alike; with more than one point, the best on the
-    task's validation score is kept) and evaluate it once on the test part. The fit's info gains
-    ``fit_seconds``, the wall time of training (with its per-epoch validation)."""
+    task's validation score is kept) and evaluate it once on the test part (not with ``tested=False``:
+    the `Run`'s test is None). The fit's info gains ``fit_seconds``, the wall time of training (with its
+    per-epoch validation)."""
     start = time.perf_counter()
     task, data = prepared.task, prepared.data
     points = grid_points(spec.grid)
@@ -445,7 +447,7 @@ def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions) -> R
     _, method, info, where = best
     if tried:
         info = {**info, "grid": tried}
-    test = task.evaluate(method, data, "test")
+    test = task.evaluate(method, data, "test") if tested else None
     run_ = Run(method, test, info, round(time.perf_counter() - start, 1))
     if options.logdir:
         record_run(Path(options.logdir) / where / method.name, run_, prepared, options.seed)
@@ -469,13 +471,14 @@ def record_run(logdir: Path, run_: Run, prepared: Prepared, seed: int) -> None:
     final = {f"valid/{k.removeprefix('best_val_')}": v for k, v in facts.items() if k.startswith("best_val_")}
     if facts.get("valid_metric") and facts.get("best_valid") is not None:
         final[f"valid/{facts['valid_metric']}"] = facts["best_valid"]
-    final |= {f"test/{k}": v for k, v in run_.test.mean().items()}
+    if run_.test is not None:
+        final |= {f"test/{k}": v for k, v in run_.test.mean().items()}
     tensorboard.log_final(logdir, final)
 
 
 def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, Interactions], Prepared],
         methods: Callable[[Prepared], Sequence[MethodSpec]], options: RunOptions, manifest: Manifest,
-        shown: Sequence[str] | None = None) -> Results:
+        shown: Sequence[str] | None = None, tested: bool = True) -> Results:
     """Run every method on every paper dataset present, recording everything in ``manifest``.
 
     For each paper dataset: the first of its candidates present is loaded (once per run), ``prepare``
@@ -483,7 +486,8 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
     records the dataset, its protocol report, the notes on reading it and the prepared notes (and, for
     an extra dataset, that it is not the paper's); then each of ``methods(prepared)`` that applies is
     fitted and tested (`fit_and_test`). A method that fails is recorded with its error and the others
-    still run. ``shown``: the metrics printed in the progress lines (default all).
+    still run. ``shown``: the metrics printed in the progress lines (default all); ``tested=False``:
+    fit only, nothing evaluated on the test part (a table of training times; each `Run.test` is None).
     """
     results, loaded, progress = Results(), {}, Progress()
     options = run_folder(options, manifest)
@@ -517,7 +521,7 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
             specs = methods(prepared)
             progress.plan(len(specs))
             for spec in specs:
-                _run_one(spec, prepared, options, manifest, results, progress, shown)
+                _run_one(spec, prepared, options, manifest, results, progress, shown, tested)
             if specs:
                 manifest.notes.append(convergence_note(paper.label, results.runs.get(paper.label, {})))
     finally:
@@ -541,7 +545,7 @@ def run_folder(options: RunOptions, manifest: Manifest) -> RunOptions:
 
 
 def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest: Manifest, results: Results,
-             progress: Progress, shown: Sequence[str] | None) -> None:
+             progress: Progress, shown: Sequence[str] | None, tested: bool) -> None:
     label = prepared.label
     why = spec.requires(prepared) if spec.requires is not None else None
     if why:
@@ -549,7 +553,7 @@ def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest
         progress.step(f"{label} {spec.name} ({why})")
         return
     try:
-        run_ = fit_and_test(spec, prepared, options)
+        run_ = fit_and_test(spec, prepared, options, tested)
     except Exception as err:  # a failed method must not hide the others' results
         traceback.print_exc(file=sys.stderr)
         results.skipped[(label, spec.name)] = f"failed: {type(err).__name__}: {shorten(str(err), 120)}"
@@ -558,9 +562,10 @@ def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest
     results.runs.setdefault(label, {})[spec.name] = run_
     manifest.hyperparameters[f"{label}/{spec.name}"] = {**run_.method.hyperparameters, **run_.info,
                                                         "seconds": run_.seconds}
-    means = run_.test.mean()
-    progress.step(f"{label} {spec.name}: " + ", ".join(
-        f"{k} {v:.4f}" for k, v in means.items() if shown is None or k in shown) + f" ({run_.seconds} s)")
+    means = {} if run_.test is None else run_.test.mean()
+    progress.step(f"{label} {spec.name}: " + (", ".join(
+        f"{k} {v:.4f}" for k, v in means.items() if shown is None or k in shown) or "fitted, not tested")
+        + f" ({run_.seconds} s)")
     log.info("%s on %s: test %s", spec.name, label, means)
 
 

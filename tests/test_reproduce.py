@@ -22,12 +22,16 @@ SCRIPTS = {
     "dmran_table2.py": ["dmran_table2.md", "dmran_table2.json"],
     "dmran_figure3_4.py": ["dmran_figure3_4.png", "dmran_figure3_4.md", "dmran_figure3_4.json"],
     "dmran_figure5.py": ["dmran_figure5.png", "dmran_figure5.md", "dmran_figure5.json"],
-    "anternn_table4.py": ["anternn_table4.md", "anternn_table4.json"],
+    "anternn_table4.py": ["anternn_figure5.png", "anternn_figure5.md", "anternn_figure5.json",
+                          "anternn_table4.md", "anternn_table4.json"],
     "anternn_table5.py": ["anternn_table5.md", "anternn_table5.json"],
     "anternn_table6.py": ["anternn_table6.md", "anternn_table6.json"],
+    "anternn_figure6_7.py": ["anternn_figure6_7.png", "anternn_figure6_7.md", "anternn_figure6_7.json"],
     "anternn_figure8.py": ["anternn_figure8.png", "anternn_figure8.md", "anternn_figure8.json"],
+    "anternn_figure9.py": ["anternn_figure9.png", "anternn_figure9.md", "anternn_figure9.json"],
 }
 UNTRAINED = {"anternn_figure8.py"}  # figures of data alone (topics from the training part): no method fitted
+UNTESTED = {"anternn_table5.py"}  # training times: the methods are fitted, not tested
 
 
 @pytest.mark.parametrize("script", sorted(SCRIPTS))
@@ -59,9 +63,9 @@ def test_script_smoke(script, tmp_path, cache_dir):
         return
     # TensorBoard: one folder per script and run; every fitted method has its settings and final metrics
     runs = [p for p in (tmp_path / "tb").glob("*/*") if p.is_dir()]
-    assert [p.parent.name for p in runs] == [script.removesuffix(".py")], runs
+    assert len(runs) == 1 and runs[0].parent.name.endswith(script.removesuffix(".py").split("_", 1)[1]), runs
     finals = {p.parent.name for p in runs[0].rglob("events.out.tfevents.*")
               if p.parent.name not in ("train", "validation", "attention")
               and any(v.tag.startswith("test/") for e in tf.compat.v1.train.summary_iterator(str(p))
                       for v in e.summary.value)}
-    assert finals, "no method logged its test metrics"
+    assert bool(finals) != (script in UNTESTED), "test metrics logged: " + ", ".join(sorted(finals))

@@ -139,7 +139,8 @@ def test_padding_does_not_change_the_results(data, windows, prefixes, name):
     valid = w["mask"]
     expected = one_pass(w).numpy()[valid]
     got = one_pass(pad(garbage(w, rng, n), 5, "right", rng, n)).numpy()[:, :L]
-    np.testing.assert_allclose(got[valid], expected, rtol=1e-5, atol=1e-6)
+    # a longer row changes the float32 reduction order of some kernels: seen 2.4e-6 apart on a logit of 0.05
+    np.testing.assert_allclose(got[valid], expected, rtol=1e-5, atol=1e-5)
 
 
 def sigmoid(z):

@@ -42,4 +42,14 @@ def test_t_tests_are_stated_in_words_with_their_direction():
     assert text.startswith(f"IARN's squared error is larger than MF's by {difference:.4g} on average")
     assert "two-sided" in text and f"p = {reference.pvalue:.3g}" in text
     assert "smaller than" in stats.paired_ttest(b.loc[a.index], a).describe("MF", "IARN", "squared error")
-    assert "too few pairs" in stats.paired_ttest(a.iloc[:1], b).describe("a", "b", "x")
+    assert "too few users" in stats.paired_ttest(a.iloc[:1], b).describe("a", "b", "x")
+
+
+def test_welch_test_of_two_groups_matches_scipy_and_says_it_is_unpaired():
+    short, long = pd.Series([0.1, 0.2, 0.0, 0.3]), pd.Series([0.5, 0.4, 0.9, np.nan, 0.6, 0.7])
+    test = stats.welch_ttest(long, short)
+    reference = sps.ttest_ind(long.dropna(), short, equal_var=False)
+    assert test.n == 9 and test.p_value == pytest.approx(reference.pvalue)
+    assert test.mean_difference == pytest.approx(long.mean() - short.mean()) and not test.paired
+    text = test.describe("long", "short", "Recall@20")
+    assert text.startswith("long's Recall@20 is larger than short's") and "(Welch t-test over 9 users" in text

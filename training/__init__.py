@@ -17,7 +17,7 @@ from .ante_rnn import BehaviourInputs, Explanation, ItemContent, ante_rnn_method
 from .callbacks import EpochTimer, ValidationScore, selection_callbacks, set_seed
 from .candidate import KerasCandidate, LearningRateDrop
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
-from .iarn import IARNMethod, IARNRanker
+from .iarn import IARNMethod, IARNRanker, PairwiseScore
 from .next_item import KerasNextItem, PairwiseRanking, next_item_model, target_mean_cross_entropy
 from .stateful import StatefulNextItem
 from .tensorboard import AttentionImages
@@ -39,6 +39,7 @@ __all__ = [
     "NeighbourAdapter",
     "NextItemMethod",
     "PairwiseRanking",
+    "PairwiseScore",
     "PersonalPopAdapter",
     "RatingMethod",
     "SequenceMethod",

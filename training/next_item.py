@@ -187,6 +187,8 @@ class KerasNextItem:
             self.sync()
             weights = self.eval_model.attention(self.select(batch, self.eval_keys))
             hops = weights if isinstance(weights, list | tuple) else [weights]
+            if not hops:  # a model without attention (MTAM with 0 hops: the GRU baseline)
+                return {}
             steps = min(items.shape[1], int(hops[0].shape[-1]))
             keys = [f"hop_{k + 1}" for k in range(len(hops))] if len(hops) > 1 else ["attention"]
             return {key: (np.asarray(w)[:, -1, -steps:], items[:, -steps:])
