@@ -143,7 +143,7 @@ def test_histories_hold_only_events_before_the_rating(prepared):
 
 
 def test_score_all_matches_predict(prepared):
-    method = IARNMethod("IARN-Plain", dim=4, hidden=4, epochs=1, max_history=6)
+    method = IARNMethod("IARN-Plain", dim=4, hidden=4, epochs=1, max_history=6, jit_compile=False)
     fit(method, prepared.data, prepared.task)
     users, times = np.array([1, 5]), np.array([1_600_000_000, 1_550_000_000])
     scores = method.score_all(users, times)
@@ -151,7 +151,7 @@ def test_score_all_matches_predict(prepared):
     np.testing.assert_allclose(scores[1, items], method.predict(np.full(3, 5), items, np.full(3, times[1])),
                                rtol=1e-5)
     assert scores.shape == (2, prepared.data.items.size) and np.isneginf(scores[:, 0]).all()
-    att = IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6)
+    att = IARNMethod("IARN", dim=4, hidden=4, epochs=1, max_history=6, jit_compile=False)
     fit(att, prepared.data, prepared.task)
     out = att.attention([1, 2], [3, 4], [tf.int64.max // 8] * 2)
     assert out["user_scores"].shape == out["user_items"].shape == (2, 6)
