@@ -545,7 +545,7 @@ def run_folder(options: RunOptions, manifest: Manifest) -> RunOptions:
 
 
 def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest: Manifest, results: Results,
-             progress: Progress, shown: Sequence[str] | None, tested: bool) -> None:
+             progress: Progress, shown: Sequence[str] | None, tested: bool = True) -> None:
     label = prepared.label
     why = spec.requires(prepared) if spec.requires is not None else None
     if why:
