@@ -751,6 +751,15 @@ def _figure6_7_claims(results: Results, rows: pd.DataFrame) -> list[str]:
     return lines
 
 
+def most_weeks(train: pd.DataFrame, topics: UserTopics) -> tuple[str, pd.Series]:
+    """Figures 8 and 9's user: the training user with the most weeks of behaviour (ties: the smallest id),
+    with the topic window (week) of each of that user's training events."""
+    week = pd.Series(topics.window(train["timestamp"]), index=train.index)
+    spread = week.groupby(train["user"]).nunique()
+    user = spread[spread == spread.max()].index.min()
+    return user, week[train["user"] == user]
+
+
 def figure9(**options) -> FigureOutput:
     """Ante-RNN Figure 9 (section 4.10.1): the explanation of one recommendation to a real user
     (`seqrec.training.ante_rnn.explain`): the user's latest behaviours in the contextual window with their
@@ -770,8 +779,7 @@ def figure9(**options) -> FigureOutput:
     prepared = results.prepared[paper.label]
     method, content = results.runs[paper.label]["Ante-RNN"].method, prepared.content
     train = prepared.split.train
-    weeks = train.assign(week=content.topics.window(train["timestamp"])).groupby("user")["week"].nunique()
-    user = weeks[weeks == weeks.max()].index.min()
+    user = most_weeks(train, content.topics)[0]
     time = int(train.loc[train["user"] == user, "timestamp"].max())
     why = explain(method, prepared.data, content.items, content.topics, user, time)
     titles = prepared.interactions.items["title"]
@@ -847,10 +855,8 @@ def figure8(**options) -> FigureOutput:
     n_topics = profile.n_topics or paper.n_topics
     train = prepared.split.train
     topics = fit_user_topics(train, texts, n_topics=n_topics, decay=paper.decay, seed=options.seed)
-    weeks = train.assign(week=topics.window(train["timestamp"])).groupby("user")["week"]
-    spread = weeks.nunique()
-    user = spread[spread == spread.max()].index.min()
-    first, last = int(weeks.min()[user]), int(weeks.max()[user])
+    user, weeks = most_weeks(train, topics)
+    first, last = int(weeks.min()), int(weeks.max())
     span = np.arange(first + 1, last + 2)  # week t reads the weeks before t: through the user's last week
     eta = topics.eta([user] * len(span), topics.origin + span * topics.window_seconds)
     chosen = np.argsort(-eta[-1], kind="stable")[:3]
@@ -859,7 +865,7 @@ def figure8(**options) -> FigureOutput:
                          for i, w in enumerate(span) for k in chosen])
     manifest.hyperparameters["topics"] = {"n_topics": n_topics, "decay": paper.decay,
                                           "window_seconds": topics.window_seconds, "texts": counts}
-    manifest.notes.append(f"{paper.label}: user {user} of {prepared.name}, {int(spread[user])} weeks with "
+    manifest.notes.append(f"{paper.label}: user {user} of {prepared.name}, {weeks.nunique()} weeks with "
                           f"behaviours over {len(span)} weeks; topics {', '.join(map(str, chosen))} weigh "
                           "most in the latest week")
     manifest.notes.append(f"{paper.label}: the paper reads from its Figure 8 that a user keeps a long-term "
