@@ -97,12 +97,11 @@ class Profile:
     ``splits``: the repeats of the random validation hold-out (section 4.1: five); ``dim``: D of every
     model (section 4.4: 128); ``epochs``: the cap of every trained method (section 4.4: "until convergence
     or 150 learning epochs"), with early stopping after ``patience`` epochs without validation gain;
-    ``max_len``: the latest behaviours a sequential model reads; ``words``: words kept per item text;
+    ``max_len``: the latest behaviours a sequential model reads (IARN: a user's latest behaviours and an
+    item's latest users); ``words``: words kept per item text;
     ``grid``: image regions per side (``grid``^2 regions, the paper's 36 at 6); ``rows``: the methods of a
     table run (None: all; the others say "not run in this profile"); ``figure6``: the methods of Figure 6,
-    ``dims`` and ``windows``: Figures 6 and 7's grids of D and w_c (section 4.9's); ``iarn_history``: the
-    user and item histories IARN reads (None: ``max_len``; IARN encodes every (user, item) pair on its
-    own, so ranking all items costs an encoding per item and user)."""
+    ``dims`` and ``windows``: Figures 6 and 7's grids of D and w_c (section 4.9's)."""
 
     n_topics: int | None
     min_user: int
@@ -118,7 +117,6 @@ class Profile:
     figure6: tuple[str, ...] = (*BASELINES, "Ante-RNN")
     dims: tuple[int, ...] = (32, 64, 128, 256, 512)
     windows: tuple[int, ...] = (1, 2, 3, 4, 5, 6)
-    iarn_history: int | None = None
 
 
 PROFILES = {
@@ -135,19 +133,22 @@ PROFILES = {
                                 "restricted to the movies with a poster",
                                 "one split instead of five: the table shows the bootstrap standard error "
                                 "over users, not the standard deviation over splits",
-                                "at most 10 training epochs instead of 150 (the manifest names every method "
-                                "still improving at the cap)",
+                                "at most 3 training epochs instead of 150 (the manifest names every method "
+                                "still improving at the cap): an Ante-RNN epoch takes ~75 s on 2 cores, and "
+                                "Table 4 fits five Ante-RNNs",
+                                "every sequential model reads the latest 20 behaviours instead of 50, and "
+                                "IARN also 20 users of an item (each evaluated prefix encodes them all; IARN "
+                                "encodes every (user, item) pair on its own, so ranking all items costs an "
+                                "encoding per item and test user)",
                                 "item texts of at most 20 words (Ante-RNN encodes every behaviour's words "
                                 "with a GRU: 2.1x the training throughput of 60 words, "
                                 "benchmarks/ante_rnn_throughput.py)",
-                                "IARN reads the latest 20 behaviours of a user and 20 users of an item "
-                                "instead of 50 (it encodes every (user, item) pair on its own, so ranking "
-                                "all items costs an encoding per item and test user)",
-                                "Figure 6: BPR, GRU and Ante-RNN of Table 4's methods",
+                                "Figure 6: BPR, GRU and Ante-RNN of Table 4's methods at D in {32, 64, 128}; "
+                                "Figure 7: w_c in {1, 3, 5}",
                                 "hand-crafted grid descriptors of the posters (36 regions) instead of the "
                                 "paper's Faster R-CNN regions, whose pretrained weights cannot be downloaded "
-                                "here"), splits=1, epochs=10, words=20, iarn_history=20,
-                     figure6=("BPR", "GRU", "Ante-RNN")),
+                                "here"), splits=1, epochs=3, max_len=20, words=20,
+                     figure6=("BPR", "GRU", "Ante-RNN"), dims=(32, 64, 128), windows=(1, 3, 5)),
     "paper": Profile(None, 20, ("hand-crafted grid descriptors of the images (36 regions) instead of the "
                                 "paper's Faster R-CNN regions",)),
 }
@@ -348,7 +349,7 @@ def table4_methods(prepared: "AntePrepared", profile: Profile) -> list[MethodSpe
                                                 dim=dim // 2, visual_dim=dim // 2)),
         MethodSpec("GRU", lambda: _gru(profile)),
         MethodSpec("IARN", lambda: IARNRanker("IARN", dim=dim, batch_size=256, epochs=profile.epochs,
-                                              max_history=profile.iarn_history or profile.max_len,
+                                              max_history=profile.max_len,
                                               patience=profile.patience)),
         MethodSpec("MLAM", lambda: _bpr_factors("MLAM", MLAM, profile, inputs=lambda d: {
             "sentences": content.sentences, "regions": content.items.regions,

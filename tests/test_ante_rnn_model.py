@@ -1,6 +1,7 @@
 """The Ante-RNN model (`seqrec.models.ante_rnn`): one causal pass equals scoring every prefix alone, no
-step reads a later behaviour, each variant and attention setting reads exactly its inputs, the triplet
-term trains the alignment, and a saved model reloads."""
+step reads a later behaviour, evaluation's once-per-item encoding equals encoding every behaviour, each
+variant and attention setting reads exactly its inputs, the triplet term trains the alignment, and a
+saved model reloads."""
 
 import keras
 import numpy as np
@@ -57,6 +58,16 @@ def test_one_pass_equals_every_prefix_alone_and_ignores_later_behaviours():
     later["hours"][:, 4:] += 1000.0
     later["topics"][:, 4:] = RNG.dirichlet(np.ones(TOPICS), (2, 2))
     np.testing.assert_allclose(np.asarray(model(later))[:, :4], logits[:, :4], rtol=1e-5, atol=1e-6)
+
+
+def test_evaluation_encodes_each_distinct_item_once_with_the_same_result():
+    model = built()
+    items = batch(b=3, length=6)["items"]  # 18 behaviours of at most 11 distinct items
+    gathered = model.content(items, training=False)
+    each = model._encoded(items)
+    for a, b in zip(gathered, each, strict=True):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-6, atol=1e-6)
 
 
 def changed(model, x, key, value):
