@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from . import atomic
 from .errors import DataError, DatasetNotFoundError
 
 log = logging.getLogger(__name__)
@@ -156,8 +157,9 @@ def save_features(out: str | os.PathLike, ids: np.ndarray, features: np.ndarray,
     """Write ``out/features.npz`` and ``out/manifest.json``; returns ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    np.savez(out / "features.npz", ids=np.asarray(ids, dtype=str), features=np.asarray(features, np.float32))
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    with atomic.replacing(out / "features.npz") as temporary:
+        np.savez(temporary, ids=np.asarray(ids, dtype=str), features=np.asarray(features, np.float32))
+    atomic.write_text(out / "manifest.json", json.dumps(manifest, indent=1))
     return out
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from seqrec.datasets import atomic
+
 from .manifest import Manifest, dataset_role
 
 
@@ -67,11 +69,11 @@ def write_figure(figure, rows: pd.DataFrame, stem: str, out_dir: str | Path, man
     png, md, js = (out_dir / f"{stem}.{ext}" for ext in ("png", "md", "json"))
     figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(png, dpi=120)
-    md.write_text(render_figure_markdown(rows, stem, manifest.to_dict(), title, caption), encoding="utf-8")
-    js.write_text(json.dumps({"title": title, "caption": caption, "manifest": manifest.to_dict(),
-                              "rows": rows.to_dict(orient="records")}, indent=1, default=str) + "\n",
-                  encoding="utf-8")
+    with atomic.replacing(png) as temporary:
+        figure.savefig(temporary, dpi=120)
+    atomic.write_text(js, json.dumps({"title": title, "caption": caption, "manifest": manifest.to_dict(),
+                                      "rows": rows.to_dict(orient="records")}, indent=1, default=str) + "\n")
+    atomic.write_text(md, render_figure_markdown(rows, stem, manifest.to_dict(), title, caption))
     return png, md, js
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from seqrec.datasets import atomic
+
 from .figures import render_figure_markdown
 from .manifest import Manifest, dataset_role
 
@@ -189,10 +191,10 @@ def write_table(cells: list[Cell], stem: str, out_dir: str | Path, manifest: Man
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     md, js = out_dir / f"{stem}.md", out_dir / f"{stem}.json"
-    md.write_text(render_markdown(cells, manifest, title), encoding="utf-8")
     payload = {"title": title, "manifest": manifest.to_dict(),
                "cells": [dataclasses.asdict(c) for c in cells]}
-    js.write_text(json.dumps(payload, indent=1, default=str) + "\n", encoding="utf-8")
+    atomic.write_text(js, json.dumps(payload, indent=1, default=str) + "\n")
+    atomic.write_text(md, render_markdown(cells, manifest, title))
     return md, js
 
 
