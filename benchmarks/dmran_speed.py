@@ -65,7 +65,7 @@ def main() -> None:
     runs = {}
     for name, method in methods.items():
         keras.utils.set_random_seed(0)
-        runs[name] = timing.training_rate(method.compiled(data), batches, examples)
+        runs[name] = timing.training_rate(method.compiled(data)[0], batches, examples)
     results = timing.rounds(runs, args.repeats)
     print("\n".join(timing.report(results, "examples/s", base="DMRAN")))
     epochs = best_epochs(args.table, paper.label)

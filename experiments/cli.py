@@ -64,6 +64,7 @@ from types import ModuleType  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 
 from seqrec.datasets import REGISTRY, own_log  # noqa: E402
+from seqrec.training import distribute  # noqa: E402
 
 from .pipeline import PROFILES, RunOptions  # noqa: E402
 
@@ -104,6 +105,11 @@ def parser(description: str, default_out: str | Path,
     p.add_argument("--min-item", type=int, metavar="N",
                    help="keep items with at least N events instead of the paper's threshold (a deviation "
                         "from the paper, noted in the manifest)")
+    p.add_argument("--strategy", choices=distribute.STRATEGIES, default="default",
+                   help="distribution strategy of every Keras trainer: default (one device), mirrored (every "
+                        "GPU of this machine) or multi-worker (the machines of TF_CONFIG; see the README)")
+    p.add_argument("--jit-compile", choices=("on", "off"),
+                   help="XLA for every Keras training step (default: each method's own choice)")
     own_log.add_arguments(p)
     return p
 
@@ -123,6 +129,8 @@ def parse(doc: str, default_out: str | Path, argv=None,
     args = p.parse_args(argv)
     try:
         run_options = RunOptions(**options(args))
+        if run_options.strategy != "default":  # made before any other TensorFlow op (multi-worker needs it)
+            distribute.get(run_options.strategy)
         if paper is not None:
             paper.paper_datasets(run_options)
         if check is not None:
@@ -139,12 +147,19 @@ def parse(doc: str, default_out: str | Path, argv=None,
 def options(args: argparse.Namespace) -> dict:
     """The `RunOptions` fields of parsed arguments, as keyword arguments of a paper's function (the
     ``--log`` flags make ``log_format``)."""
-    names = RunOptions.__dataclass_fields__.keys() - {"log_format"}
-    return {**{name: getattr(args, name) for name in names}, "log_format": own_log.log_format(args)}
+    names = RunOptions.__dataclass_fields__.keys() - {"log_format", "jit_compile"}
+    jit = getattr(args, "jit_compile", None)
+    return {**{name: getattr(args, name) for name in names}, "log_format": own_log.log_format(args),
+            "jit_compile": None if jit is None else jit == "on"}
 
 
 def write(output, out: str | Path) -> None:
-    """Write a `TableOutput` or `FigureOutput` to ``out`` and print its numbers."""
+    """Write a `TableOutput` or `FigureOutput` to ``out`` and print its numbers (on a multi-worker
+    cluster, only the chief writes: `seqrec.training.distribute.is_chief`)."""
+    if not distribute.is_chief():
+        print(output.markdown())
+        print("not written: this is not the cluster's chief (TF_CONFIG), which writes the outputs")
+        return
     paths = output.write(out)
     print(output.markdown())
     print("written: " + ", ".join(str(p) for p in paths))

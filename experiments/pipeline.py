@@ -31,7 +31,7 @@ from seqrec.datasets.pipelines import SequenceData
 from seqrec.datasets.protocols import Split
 from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
-from seqrec.training import FitContext, Method, set_seed, tensorboard
+from seqrec.training import FitContext, Method, distribute, set_seed, tensorboard
 
 log = logging.getLogger(__name__)
 PROFILES = ("smoke", "small", "paper")
@@ -55,6 +55,9 @@ class RunOptions:
       log, log_format: a user's own interaction log, run as an extra dataset, and how to read it.
       min_user, min_item: the protocol's minimum events per user and per item in place of the paper's
         (None: the paper's); the manifest notes each as a deviation from the paper.
+      strategy: the distribution strategy of every Keras trainer (`seqrec.training.distribute`:
+        ``default``, ``mirrored`` or ``multi-worker``).
+      jit_compile: XLA for every Keras training step (None: each method's own choice).
     """
 
     profile: str = "small"
@@ -68,10 +71,14 @@ class RunOptions:
     log_format: LogFormat | None = None
     min_user: int | None = None
     min_item: int | None = None
+    strategy: str = "default"
+    jit_compile: bool | None = None
 
     def __post_init__(self):
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
+        if self.strategy not in distribute.STRATEGIES:
+            raise ValueError(f"strategy must be one of {distribute.STRATEGIES}, got {self.strategy!r}")
         if self.datasets is not None:
             object.__setattr__(self, "datasets", tuple(self.datasets))
         for name in THRESHOLD_OPTIONS:
@@ -408,7 +415,13 @@ def fit_context(method: Method, data: SequenceData, task, options: RunOptions,
     metric, mode = task.selection(method)
     logdir = Path(options.logdir) / folder if options.logdir and folder else None
     return FitContext(options.seed, logdir, options.verbose,
-                      validate=lambda: task.validation_score(method, data), monitor=metric, mode=mode)
+                      validate=lambda: task.validation_score(method, data), monitor=metric, mode=mode,
+                      strategy=strategy(options), jit_compile=options.jit_compile)
+
+
+def strategy(options: RunOptions):
+    """The run's `tf.distribute.Strategy` (None for the default: one device)."""
+    return None if options.strategy == "default" else distribute.get(options.strategy)
 
 
 def fit(method: Method, data: SequenceData, task, options: RunOptions | None = None,
@@ -614,6 +627,12 @@ def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()
     manifest = Manifest(script=function, profile=options.profile, seed=options.seed)
     manifest.notes += [f"{options.profile} profile: {s}" for s in scaled]
     manifest.notes += [f"deviation from the paper: {option}" for option in options.deviations()]
+    run_strategy = strategy(options)
+    manifest.hardware |= {**distribute.describe(run_strategy), "jit_compile": "each method's own"
+                          if options.jit_compile is None else options.jit_compile}
+    if run_strategy is not None:
+        manifest.notes.append(f"{type(run_strategy).__name__} over {distribute.replicas(run_strategy)} "
+                              "replicas: every batch size is the global batch, split over the replicas")
     return manifest
 
 

@@ -27,6 +27,7 @@ import time as _time
 import keras
 import numpy as np
 import scipy.sparse as sp
+import tensorflow as tf
 
 SCORE_CHUNK = 1 << 22  # cells of a score_all block (users x items)
 STEPS_PER_EXECUTION = 32
@@ -162,9 +163,11 @@ class Recommender:
     # --- shared -----------------------------------------------------------------------------------
     def _compile(self, network: keras.Model, optimizer=None) -> keras.Model:
         """Compile with Adam (ours; each docstring says what the paper used), no XLA, and
-        ``STEPS_PER_EXECUTION`` batches per graph call (less per-step overhead on a CPU)."""
+        ``STEPS_PER_EXECUTION`` batches per graph call (less per-step overhead on a CPU; one under a
+        distribution strategy, where Keras 3.15's loop over several steps fails to run)."""
+        steps = 1 if tf.distribute.has_strategy() else STEPS_PER_EXECUTION
         network.compile(optimizer=optimizer or keras.optimizers.Adam(self.learning_rate), jit_compile=False,
-                        steps_per_execution=STEPS_PER_EXECUTION)
+                        steps_per_execution=steps)
         return network
 
     def _check_ids(self, users, items=None):

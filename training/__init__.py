@@ -5,7 +5,7 @@ Imports `seqrec.models`, `seqrec.layers` and `seqrec.datasets`, never `seqrec.ev
 selects on validation through the scoring function the pipeline hands it (`FitContext.validate`).
 """
 
-from . import tensorboard
+from . import distribute, tensorboard
 from .adapters import (
     FactorAdapter,
     NeighbourAdapter,
@@ -47,6 +47,7 @@ __all__ = [
     "StatefulNextItem",
     "ValidationScore",
     "ante_rnn_method",
+    "distribute",
     "explain",
     "next_item_model",
     "selection_callbacks",

@@ -21,6 +21,7 @@ from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.models import ItemKNN, PersonalPop, SequentialMF
 
+from . import distribute
 from .contracts import FitContext
 
 
@@ -46,6 +47,7 @@ class FactorAdapter:
         self.predicts_ratings = bool(factory.predicts_ratings)
         self.hyperparameters = dict(kwargs)
 
+    @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         kwargs = dict(self.kwargs, seed=context.seed)
         if self.needs_features:

@@ -12,6 +12,7 @@ from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData, next_item_dataset
 from seqrec.datasets.time_features import day_bucket
 
+from . import distribute
 from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
 from .tensorboard import AttentionImages, validation_examples
@@ -123,27 +124,31 @@ class KerasCandidate:
 
         return ds.map(pairs)
 
-    def compiled(self, data: SequenceData) -> keras.Model:
-        """A new model for ``data``, compiled with the method's optimiser and loss (what `fit` trains;
-        `benchmarks/dmran_speed.py` times it)."""
+    def compiled(self, data: SequenceData, context: FitContext | None = None
+                 ) -> tuple[keras.Model, tf.data.Dataset]:
+        """A new model for ``data``, compiled with the method's optimiser and loss, and the training data
+        (what `fit` trains, `seqrec.training.distribute.compiled`; `benchmarks/dmran_speed.py` times it),
+        with XLA and the strategy of ``context``."""
+        context = context or FitContext()
         self.model = self.build(data)
         self.n_items = data.items.size
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
         optimizer = keras.optimizers.SGD(self.learning_rate, global_clipnorm=self.clipnorm)
-        self.model.compile(optimizer=optimizer, loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                           jit_compile=self.jit_compile)
-        return self.model
+        loss = keras.losses.BinaryCrossentropy(from_logits=True)
+        return distribute.compiled(self.model, self.train_dataset(data, context.seed), context.strategy,
+                                   optimizer=optimizer, loss=loss, jit_compile=context.jit(self.jit_compile))
 
+    @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
-        self.compiled(data)
+        trained, train = self.compiled(data, context)
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience)
         if self.drop is not None and context.validate is not None:
             stopping = next(c for c in callbacks if isinstance(c, keras.callbacks.EarlyStopping))
             callbacks.append(LearningRateDrop(stopping, factor=self.drop, patience=self.drop_patience))
         if context.logdir is not None and hasattr(self.model, "attention"):
             callbacks.append(self.attention_images(data, context.logdir / self.name))
-        history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
-                                 callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        history = trained.fit(train, epochs=self.epochs, callbacks=callbacks, verbose=context.verbose,
+                              shuffle=False)
         return selection_info(history, f"val_{context.monitor}", context.mode)
 
     def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:

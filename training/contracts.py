@@ -32,6 +32,9 @@ class FitContext:
         trainer calls it after every epoch to stop early and keep its best epoch. None: no validation.
       monitor: the score's name, e.g. ``ndcg@10`` (logged as ``val_<monitor>``).
       mode: ``"max"`` when a higher score is better, ``"min"`` otherwise.
+      strategy: the `tf.distribute.Strategy` to build and train the model under (`seqrec.training.distribute`;
+        None: TensorFlow's default, one device).
+      jit_compile: XLA for the Keras training step in place of the method's own choice (None: the method's).
     """
 
     seed: int = 0
@@ -40,6 +43,12 @@ class FitContext:
     validate: Callable[[], float] | None = None
     monitor: str = "score"
     mode: str = "max"
+    strategy: Any = None
+    jit_compile: bool | None = None
+
+    def jit(self, default: bool) -> bool:
+        """Whether to compile the training step with XLA: ``jit_compile``, else the method's ``default``."""
+        return default if self.jit_compile is None else self.jit_compile
 
 
 @runtime_checkable

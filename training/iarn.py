@@ -6,11 +6,13 @@ import dataclasses
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData, rating_pairs_dataset
 from seqrec.models import iarn
 
+from . import distribute
 from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
 from .tensorboard import AttentionImages, item_names
@@ -18,6 +20,18 @@ from .tensorboard import AttentionImages, item_names
 PREDICT_BATCH = 4096  # pairs per compiled prediction step
 NEGATIVE = "negative_"  # the prefix of a sampled negative's inputs (`rating_pairs_dataset`)
 HISTORIES = {"batch": ("train",), "online": ("train", "valid", "test")}  # the parts a history may hold
+
+
+def squared_error(ratings, predicted):
+    """Each rating's squared error [B] (Keras averages it over the batch). Not Keras' ``"mse"``: on rank-1
+    ratings it averages over the batch axis itself, which a distribution strategy then weights wrongly
+    (twice the loss over two replicas)."""
+    return ops.square(ops.cast(ratings, predicted.dtype) - predicted)
+
+
+def logistic_loss(labels, logits):
+    """Each pair's binary cross-entropy from its logit [B] (as `squared_error`, per example)."""
+    return ops.binary_crossentropy(ops.cast(labels, logits.dtype), logits, from_logits=True)
 
 
 class IARNMethod:
@@ -73,8 +87,9 @@ class IARNMethod:
             out[NEGATIVE + key] = tf.gather(self.feature_matrix, x[NEGATIVE + "item"])
         return out
 
-    def setup(self, data: SequenceData) -> keras.Model:
-        """Build and compile the model for ``data`` and the history tables its inputs read."""
+    def setup(self, data: SequenceData, context: FitContext | None = None) -> keras.Model:
+        """Build and compile the model for ``data`` (XLA as ``context`` says) and the history tables its
+        inputs read."""
         hp = self.hyperparameters
         self.features = data.item_features()
         if self.features is not None:
@@ -87,8 +102,11 @@ class IARNMethod:
                                   dim=hp["dim"], hidden=hp["hidden"], dropout=hp["dropout"], l2=hp["l2"],
                                   rating_inputs=hp["rating_inputs"])
         self.model.compile(optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
-                           loss="mse", jit_compile=self.jit_compile)
+                           loss=squared_error, jit_compile=self._jit(context))
         return self.model
+
+    def _jit(self, context: FitContext | None) -> bool:
+        return context.jit(self.jit_compile) if context is not None else self.jit_compile
 
     def dataset(self, pairs: dict, shuffle: bool = False, seed: int = 0, label: str | None = None,
                 batch: int | None = None, sampler: NegativeSampler | None = None) -> tf.data.Dataset:
@@ -105,18 +123,23 @@ class IARNMethod:
             return ds.map(self._features)
         return ds.map(lambda x, y: (self._features(x), y))
 
+    @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         hp = self.hyperparameters
-        self.setup(data)
+        self.setup(data, context)
         train, valid = data.pairs("train"), data.pairs("valid")
         train_ds = self.dataset(train, shuffle=True, seed=context.seed, label="rating")
+        trained, train_ds = distribute.compiled(
+            self.model, train_ds, context.strategy, loss=squared_error, jit_compile=self._jit(context),
+            optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0))
         valid_ds = self.dataset(valid, label="rating", batch=PREDICT_BATCH) if len(valid["user"]) else None
+        valid_ds = distribute.for_replicas(valid_ds) if valid_ds is not None else None
         callbacks = selection_callbacks(self.name, hp, dataclasses.replace(context, validate=None),
                                         hp["patience"], monitor="val_loss" if valid_ds is not None else None,
                                         mode="min")
         if context.logdir is not None and len(valid["user"]) and iarn.VARIANTS[self.variant][0] in iarn.GATED:
             callbacks.append(self.attention_images(data, context.logdir / self.name))
-        history = self.model.fit(train_ds, validation_data=valid_ds, epochs=hp["epochs"],
+        history = trained.fit(train_ds, validation_data=valid_ds, epochs=hp["epochs"],
                                  callbacks=callbacks, verbose=context.verbose, shuffle=False)
         return selection_info(history, "val_loss", "min")
 
@@ -210,13 +233,10 @@ class IARNRanker(IARNMethod):
         super().__init__(variant, history="batch", **kwargs)
         self.hyperparameters["objective"] = "BPR, one sampled negative per training pair"
 
+    @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         hp = self.hyperparameters
-        self.setup(data)
-        self.pairwise = PairwiseScore(self.model)
-        self.pairwise.compile(optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
-                              loss=keras.losses.BinaryCrossentropy(from_logits=True),
-                              jit_compile=self.jit_compile)
+        self.setup(data, context)
         train, valid = data.pairs("train"), data.pairs("valid")
         sampler = NegativeSampler(train["user"], train["item"], data.items.size)
 
@@ -225,11 +245,16 @@ class IARNRanker(IARNMethod):
                               batch=None if shuffle else PREDICT_BATCH)
             return ds.map(lambda x: (x, tf.ones_like(x["rating"])))
 
-        valid_ds = labelled(valid, False) if len(valid["user"]) else None
+        self.pairwise = PairwiseScore(self.model)
+        trained, train_ds = distribute.compiled(
+            self.pairwise, labelled(train, True), context.strategy,
+            optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
+            loss=logistic_loss, jit_compile=self._jit(context))
+        valid_ds = distribute.for_replicas(labelled(valid, False)) if len(valid["user"]) else None
         callbacks = selection_callbacks(self.name, hp, dataclasses.replace(context, validate=None),
                                         hp["patience"], monitor="val_loss" if valid_ds is not None else None,
                                         mode="min")
-        history = self.pairwise.fit(labelled(train, True), validation_data=valid_ds, epochs=hp["epochs"],
+        history = trained.fit(train_ds, validation_data=valid_ds, epochs=hp["epochs"],
                                     callbacks=callbacks, verbose=context.verbose, shuffle=False)
         table = data.by_user
         tests = data.targets("test")

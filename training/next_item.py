@@ -14,6 +14,7 @@ from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_
 from seqrec.models.candidate import CandidateModel
 from seqrec.models.next_item import NextItemModel
 
+from . import distribute
 from .callbacks import selection_callbacks, selection_info
 from .contracts import FitContext
 from .tensorboard import AttentionImages, validation_examples
@@ -154,6 +155,7 @@ class KerasNextItem:
         return ds.map(lambda x: (self.select(x, keys), _labels(x, "targets", bpr),
                                  tf.cast(x["mask"], tf.float32)))
 
+    @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         self.model = self.build(data)
         if isinstance(getattr(self.model, "input_keys", None), tuple):
@@ -166,14 +168,15 @@ class KerasNextItem:
         self.eval_keys = list(self.eval_model.input_keys) if self.windows else self.keys
         self._predict = tf.function(lambda x: self.eval_model(x, training=False), reduce_retracing=True)
         loss = target_mean_cross_entropy() if self.objective == "softmax" else PairwiseRanking()
-        self.model.compile(optimizer=self._optimizer(), loss=loss,
-                           jit_compile=self.jit_compile)
+        trained, train = distribute.compiled(self.model, self.train_dataset(data, context.seed),
+                                             context.strategy, optimizer=self._optimizer(), loss=loss,
+                                             jit_compile=context.jit(self.jit_compile))
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience,
                                         before=self.sync)
         if context.logdir is not None and hasattr(self.eval_model, "attention"):
             callbacks.append(self.attention_images(data, context.logdir / self.name))
-        history = self.model.fit(self.train_dataset(data, context.seed), epochs=self.epochs,
-                                 callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        history = trained.fit(train, epochs=self.epochs, callbacks=callbacks, verbose=context.verbose,
+                              shuffle=False)
         self.sync()
         return selection_info(history, f"val_{context.monitor}", context.mode)
 

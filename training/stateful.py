@@ -12,6 +12,7 @@ import tensorflow as tf
 from seqrec.datasets.pipelines import SequenceData, lane_dataset
 from seqrec.datasets.sequences import SequenceTable
 
+from . import distribute
 from .callbacks import EpochTimer, selection_callbacks, selection_info
 from .contracts import FitContext
 from .next_item import target_mean_cross_entropy
@@ -54,23 +55,29 @@ class StatefulNextItem:
         return ds.map(lambda x: ({k: x[k] for k in ("items", "mask", "user", "reset")}, x["targets"],
                                  tf.cast(x["mask"], tf.float32)))
 
+    @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
+        if distribute.replicas(context.strategy) > 1:
+            raise ValueError(f"{self.name}: the stateful lanes carry each user's state from one batch to the "
+                             "next in one variable, which replicas would split; train it with --strategy "
+                             "default (one device)")
         self.model = self.build(data)
-        self.model.compile(optimizer=keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clipnorm),
-                           loss=target_mean_cross_entropy(),
-                           jit_compile=self.jit_compile)
+        table = data.history_tables(("train",))[0]
+        trained, train = distribute.compiled(
+            self.model, self.train_dataset(table, context.seed), context.strategy,
+            optimizer=keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clipnorm),
+            loss=target_mean_cross_entropy(), jit_compile=context.jit(self.jit_compile))
         self._encode = tf.function(lambda x, s: self.model.encode(x, s, training=False),
                                    reduce_retracing=True)
         self._logits = tf.function(lambda h: self.model.output_layer(h), reduce_retracing=True)
         timer = EpochTimer()  # first, so that its epoch time excludes the validation after it
-        table = data.history_tables(("train",))[0]
         callbacks = [timer, *selection_callbacks(self.name, self.hyperparameters, context, self.patience)]
         if context.logdir is not None and getattr(self.model, "variant", "") == "attentional":
             callbacks.append(self.attention_images(data, context.logdir / self.name))
         with warnings.catch_warnings():  # an epoch's length depends on its lane schedule, so Keras cannot
             warnings.filterwarnings("ignore", message="Your input ran out of data")  # know it in advance
-            history = self.model.fit(self.train_dataset(table, context.seed), epochs=self.epochs,
-                                     callbacks=callbacks, verbose=context.verbose, shuffle=False)
+            history = trained.fit(train, epochs=self.epochs, callbacks=callbacks, verbose=context.verbose,
+                                  shuffle=False)
         tuples = int(np.maximum(np.diff(table.offsets) - 1, 0).sum())  # (item, next item) pairs of an epoch
         return {**selection_info(history, f"val_{context.monitor}", context.mode),
                 "train_tuples_per_s": round(tuples / float(np.median(timer.seconds)), 1)}

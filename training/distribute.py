@@ -1,0 +1,131 @@
+"""Distribution strategies for the Keras trainers (``--strategy``), and what a manifest says about them.
+
+* ``default``: TensorFlow's default strategy, one device (a GPU when one is visible, else the CPU).
+* ``mirrored``: `tf.distribute.MirroredStrategy`, synchronous data parallelism over every GPU of the
+  machine (or over the logical CPU devices a test configures).
+* ``multi-worker``: `tf.distribute.MultiWorkerMirroredStrategy` over the machines that ``TF_CONFIG``
+  names (each machine runs the same command with its own ``task.index``; worker 0 writes the outputs).
+
+A trainer builds and compiles its model inside ``scope(context.strategy)``; Keras' ``fit`` then splits
+each batch over the replicas and all-reduces the gradients, so a batch size is the **global** batch (the
+manifest states it with the replicas, `describe`). A ``tf.data`` pipeline made in memory has no files to
+shard, so `for_replicas` sets its auto-shard policy to DATA (each worker keeps its share of every batch)
+instead of letting TensorFlow try FILE and warn.
+
+A strategy is made once per process (`get`): ``MultiWorkerMirroredStrategy`` must exist before any other
+TensorFlow op runs, so the command line makes it first (`seqrec.experiments.cli.parse`).
+"""
+
+import contextlib
+import functools
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+STRATEGIES = ("default", "mirrored", "multi-worker")
+_MADE: dict[str, tf.distribute.Strategy] = {}
+
+
+def get(name: str = "default") -> tf.distribute.Strategy:
+    """The process's strategy of that name (made on first use)."""
+    if name not in STRATEGIES:
+        raise ValueError(f"strategy must be one of {STRATEGIES}, got {name!r}")
+    if name not in _MADE:
+        if name == "default":
+            _MADE[name] = tf.distribute.get_strategy()
+        elif name == "mirrored":
+            _MADE[name] = tf.distribute.MirroredStrategy()
+        else:
+            if "TF_CONFIG" not in os.environ:
+                raise ValueError("--strategy multi-worker reads the cluster from the TF_CONFIG environment "
+                                 "variable, which is not set: see the README's 'Several machines'")
+            _MADE[name] = tf.distribute.MultiWorkerMirroredStrategy()
+    return _MADE[name]
+
+
+def scope(strategy: tf.distribute.Strategy | None):
+    """The strategy's scope (None: the default strategy, nothing to enter)."""
+    return strategy.scope() if strategy is not None else contextlib.nullcontext()
+
+
+def in_scope(fit):
+    """Decorate a trainer's ``fit(self, data, context)``: it runs (building, compiling and training its
+    model) inside ``context.strategy``'s scope."""
+    @functools.wraps(fit)
+    def fit_in_scope(self, data, context):
+        with scope(context.strategy):
+            return fit(self, data, context)
+    return fit_in_scope
+
+
+class Prebuilt(keras.Model):
+    """``model`` as ``fit`` trains it under a strategy, built before ``fit`` (`compiled`). Keras 3.15's
+    ``fit`` would build a model under a strategy from its first batch averaged over the replicas
+    (``Trainer._maybe_symbolic_build``), which fails on boolean masks (no average of bool), on a batch
+    that splits unevenly over the replicas, and on item ids (their average is a float no embedding can
+    look up); this wrapper skips that step, its model, loss and optimizer being built on a real batch
+    already. It holds no weights of its own: training it trains ``model``."""
+
+    def __init__(self, model: keras.Model, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+
+    def call(self, inputs, training=False):
+        return self.model(inputs, training=training)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Nothing to build: `compiled` built the model, its loss and its optimizer."""
+
+
+def compiled(model: keras.Model, train: tf.data.Dataset, strategy, **compile_args
+             ) -> tuple[keras.Model, tf.data.Dataset]:
+    """``(what fit trains, the training dataset it reads)``: ``model`` compiled with ``compile_args``, and
+    the dataset with the DATA auto-shard policy (`for_replicas`); under a strategy, ``model`` wrapped
+    (`Prebuilt`), compiled, and built with its loss and optimizer on the first batch."""
+    train = for_replicas(train)
+    if strategy is None:
+        model.compile(**compile_args)
+        return model, train
+    trained = Prebuilt(model)
+    trained.compile(**compile_args)
+    batch = next(iter(train))
+    x, y = batch[0], batch[1]
+    trained.compute_loss(x, y, trained(x, training=False), batch[2] if len(batch) > 2 else None,
+                         training=False)
+    trained.optimizer.build(trained.trainable_variables)
+    return trained, train
+
+
+def replicas(strategy: tf.distribute.Strategy | None) -> int:
+    return 1 if strategy is None else strategy.num_replicas_in_sync
+
+
+def for_replicas(dataset: tf.data.Dataset) -> tf.data.Dataset:
+    """``dataset`` with the DATA auto-shard policy (an in-memory pipeline has no files to shard)."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
+
+
+def is_chief() -> bool:
+    """Whether this process writes the run's outputs: without ``TF_CONFIG``, always; on a cluster, the
+    task of type ``chief`` if the cluster has one, else worker 0."""
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}")
+    task = config.get("task")
+    if not task:
+        return True
+    if "chief" in config.get("cluster", {}):
+        return task.get("type") == "chief"
+    return task.get("type") == "worker" and int(task.get("index", 0)) == 0
+
+
+def describe(strategy: tf.distribute.Strategy | None, batch_size: int | None = None) -> dict:
+    """What a manifest records: the strategy, its replicas and, given, the global batch size and the
+    batch each replica computes."""
+    n = replicas(strategy)
+    out = {"strategy": type(strategy).__name__ if strategy is not None else "default", "replicas": n}
+    if batch_size is not None:
+        out |= {"global_batch_size": batch_size, "per_replica_batch_size": batch_size / n}
+    return out
