@@ -60,7 +60,7 @@ def in_scope(fit):
     return fit_in_scope
 
 
-class Prebuilt(keras.Model):
+class _Prebuilt(keras.Model):
     """``model`` as ``fit`` trains it under a strategy, built before ``fit`` (`compiled`). Keras 3.15's
     ``fit`` would build a model under a strategy from its first batch averaged over the replicas
     (``Trainer._maybe_symbolic_build``), which fails on boolean masks (no average of bool), on a batch
@@ -83,12 +83,12 @@ def compiled(model: keras.Model, train: tf.data.Dataset, strategy, **compile_arg
              ) -> tuple[keras.Model, tf.data.Dataset]:
     """``(what fit trains, the training dataset it reads)``: ``model`` compiled with ``compile_args``, and
     the dataset with the DATA auto-shard policy (`for_replicas`); under a strategy, ``model`` wrapped
-    (`Prebuilt`), compiled, and built with its loss and optimizer on the first batch."""
+    (`_Prebuilt`), compiled, and built with its loss and optimizer on the first batch."""
     train = for_replicas(train)
     if strategy is None:
         model.compile(**compile_args)
         return model, train
-    trained = Prebuilt(model)
+    trained = _Prebuilt(model)
     trained.compile(**compile_args)
     batch = next(iter(train))
     x, y = batch[0], batch[1]
