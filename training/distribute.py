@@ -69,7 +69,7 @@ class _Prebuilt(keras.Model):
     already. It holds no weights of its own: training it trains ``model``."""
 
     def __init__(self, model: keras.Model, **kwargs):
-        super().__init__(**kwargs)
+        super().__init__(**{"name": "prebuilt", **kwargs})  # not "_prebuilt": no valid TensorFlow scope
         self.model = model
 
     def call(self, inputs, training=False):
