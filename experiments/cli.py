@@ -129,8 +129,7 @@ def parse(doc: str, default_out: str | Path, argv=None,
     args = p.parse_args(argv)
     try:
         run_options = RunOptions(**options(args))
-        if run_options.strategy != "default":  # made before any other TensorFlow op (multi-worker needs it)
-            distribute.get(run_options.strategy)
+        distribute.get(run_options.strategy)  # made before any other TensorFlow op (multi-worker needs it)
         if paper is not None:
             paper.paper_datasets(run_options)
         if check is not None:

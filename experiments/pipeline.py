@@ -416,12 +416,7 @@ def fit_context(method: Method, data: SequenceData, task, options: RunOptions,
     logdir = Path(options.logdir) / folder if options.logdir and folder else None
     return FitContext(options.seed, logdir, options.verbose,
                       validate=lambda: task.validation_score(method, data), monitor=metric, mode=mode,
-                      strategy=strategy(options), jit_compile=options.jit_compile)
-
-
-def strategy(options: RunOptions):
-    """The run's `tf.distribute.Strategy` (None for the default: one device)."""
-    return None if options.strategy == "default" else distribute.get(options.strategy)
+                      strategy=distribute.get(options.strategy), jit_compile=options.jit_compile)
 
 
 def fit(method: Method, data: SequenceData, task, options: RunOptions | None = None,
@@ -627,7 +622,7 @@ def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()
     manifest = Manifest(script=function, profile=options.profile, seed=options.seed)
     manifest.notes += [f"{options.profile} profile: {s}" for s in scaled]
     manifest.notes += [f"deviation from the paper: {option}" for option in options.deviations()]
-    run_strategy = strategy(options)
+    run_strategy = distribute.get(options.strategy)
     manifest.hardware |= {**distribute.describe(run_strategy), "jit_compile": "each method's own"
                           if options.jit_compile is None else options.jit_compile}
     if run_strategy is not None:

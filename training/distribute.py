@@ -28,19 +28,20 @@ STRATEGIES = ("default", "mirrored", "multi-worker")
 _MADE: dict[str, tf.distribute.Strategy] = {}
 
 
-def get(name: str = "default") -> tf.distribute.Strategy:
-    """The process's strategy of that name (made on first use)."""
+def get(name: str = "default") -> tf.distribute.Strategy | None:
+    """The process's strategy of that name (made on first use); ``default`` is None, nothing to enter."""
     if name not in STRATEGIES:
         raise ValueError(f"strategy must be one of {STRATEGIES}, got {name!r}")
+    if name == "default":
+        return None
     if name not in _MADE:
-        if name == "default":
-            _MADE[name] = tf.distribute.get_strategy()
-        elif name == "mirrored":
+        if name == "mirrored":
             _MADE[name] = tf.distribute.MirroredStrategy()
         else:
             if "TF_CONFIG" not in os.environ:
                 raise ValueError("--strategy multi-worker reads the cluster from the TF_CONFIG environment "
-                                 "variable, which is not set: see the README's 'Several machines'")
+                                 "variable, which is not set: see the README's 'Several GPUs, several "
+                                 "machines'")
             _MADE[name] = tf.distribute.MultiWorkerMirroredStrategy()
     return _MADE[name]
 
@@ -121,11 +122,7 @@ def is_chief() -> bool:
     return task.get("type") == "worker" and int(task.get("index", 0)) == 0
 
 
-def describe(strategy: tf.distribute.Strategy | None, batch_size: int | None = None) -> dict:
-    """What a manifest records: the strategy, its replicas and, given, the global batch size and the
-    batch each replica computes."""
-    n = replicas(strategy)
-    out = {"strategy": type(strategy).__name__ if strategy is not None else "default", "replicas": n}
-    if batch_size is not None:
-        out |= {"global_batch_size": batch_size, "per_replica_batch_size": batch_size / n}
-    return out
+def describe(strategy: tf.distribute.Strategy | None) -> dict:
+    """What a manifest records: the strategy and its replicas (batch sizes are global, a note says)."""
+    return {"strategy": type(strategy).__name__ if strategy is not None else "default",
+            "replicas": replicas(strategy)}
