@@ -104,7 +104,8 @@ def families(args) -> dict:
 
 def compiled(model: keras.Model, family: str) -> keras.Model:
     if family == "IARN":
-        return model  # IARNMethod.setup compiled it (RMSprop, MSE, XLA)
+        model.compile(**IARNMethod("IARN").compile_args())  # RMSprop, squared error, XLA
+        return model
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=True)
     return model

@@ -42,6 +42,7 @@ def main() -> None:
         for variant in args.variants:
             method = IARNMethod(variant, max_history=args.max_history, batch_size=batch)
             model = method.setup(data)
+            model.compile(**method.compile_args())
             batches = timing.materialise(method.dataset(train, shuffle=True, seed=0, label="rating"),
                                          args.steps)
             runs[f"{variant}, batch {batch}"] = timing.training_rate(model, batches, args.steps * batch)

@@ -87,9 +87,9 @@ class IARNMethod:
             out[NEGATIVE + key] = tf.gather(self.feature_matrix, x[NEGATIVE + "item"])
         return out
 
-    def setup(self, data: SequenceData, context: FitContext | None = None) -> keras.Model:
-        """Build and compile the model for ``data`` (XLA as ``context`` says) and the history tables its
-        inputs read."""
+    def setup(self, data: SequenceData) -> keras.Model:
+        """Build the model for ``data`` and the history tables its inputs read (compile it with
+        `compile_args`)."""
         hp = self.hyperparameters
         self.features = data.item_features()
         if self.features is not None:
@@ -101,12 +101,13 @@ class IARNMethod:
         self.model = iarn.variant(self.variant, data.users.size, data.items.size, features=self.features,
                                   dim=hp["dim"], hidden=hp["hidden"], dropout=hp["dropout"], l2=hp["l2"],
                                   rating_inputs=hp["rating_inputs"])
-        self.model.compile(optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
-                           loss=squared_error, jit_compile=self._jit(context))
         return self.model
 
-    def _jit(self, context: FitContext | None) -> bool:
-        return context.jit(self.jit_compile) if context is not None else self.jit_compile
+    def compile_args(self, context: FitContext | None = None, loss=squared_error) -> dict:
+        """``compile``'s arguments: RMSprop with the values clipped at 10, ``loss``, XLA as ``context``
+        says (default: the method's choice)."""
+        return {"optimizer": keras.optimizers.RMSprop(self.hyperparameters["learning_rate"], clipvalue=10.0),
+                "loss": loss, "jit_compile": (context or FitContext()).jit(self.jit_compile)}
 
     def dataset(self, pairs: dict, shuffle: bool = False, seed: int = 0, label: str | None = None,
                 batch: int | None = None, sampler: NegativeSampler | None = None) -> tf.data.Dataset:
@@ -126,12 +127,11 @@ class IARNMethod:
     @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         hp = self.hyperparameters
-        self.setup(data, context)
+        self.setup(data)
         train, valid = data.pairs("train"), data.pairs("valid")
         train_ds = self.dataset(train, shuffle=True, seed=context.seed, label="rating")
-        trained, train_ds = distribute.compiled(
-            self.model, train_ds, context.strategy, loss=squared_error, jit_compile=self._jit(context),
-            optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0))
+        trained, train_ds = distribute.compiled(self.model, train_ds, context.strategy,
+                                                **self.compile_args(context))
         valid_ds = self.dataset(valid, label="rating", batch=PREDICT_BATCH) if len(valid["user"]) else None
         valid_ds = distribute.for_replicas(valid_ds) if valid_ds is not None else None
         callbacks = selection_callbacks(self.name, hp, dataclasses.replace(context, validate=None),
@@ -236,7 +236,7 @@ class IARNRanker(IARNMethod):
     @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
         hp = self.hyperparameters
-        self.setup(data, context)
+        self.setup(data)
         train, valid = data.pairs("train"), data.pairs("valid")
         sampler = NegativeSampler(train["user"], train["item"], data.items.size)
 
@@ -246,10 +246,8 @@ class IARNRanker(IARNMethod):
             return ds.map(lambda x: (x, tf.ones_like(x["rating"])))
 
         self.pairwise = PairwiseScore(self.model)
-        trained, train_ds = distribute.compiled(
-            self.pairwise, labelled(train, True), context.strategy,
-            optimizer=keras.optimizers.RMSprop(hp["learning_rate"], clipvalue=10.0),
-            loss=logistic_loss, jit_compile=self._jit(context))
+        trained, train_ds = distribute.compiled(self.pairwise, labelled(train, True), context.strategy,
+                                                **self.compile_args(context, logistic_loss))
         valid_ds = distribute.for_replicas(labelled(valid, False)) if len(valid["user"]) else None
         callbacks = selection_callbacks(self.name, hp, dataclasses.replace(context, validate=None),
                                         hp["patience"], monitor="val_loss" if valid_ds is not None else None,
