@@ -774,7 +774,8 @@ def figure9(**options) -> FigureOutput:
     manifest = open_manifest("seqrec.experiments.ante_rnn.figure9", options, profile.scaled)
     paper = first_present(paper_datasets(options, ("MovieLens",)), options)
     results = run([paper], preparer(options, with_content=True), lambda prepared: [
-        MethodSpec("Ante-RNN", lambda: ante_rnn("Ante-RNN", prepared, profile))], options, manifest)
+        MethodSpec("Ante-RNN", lambda: ante_rnn("Ante-RNN", prepared, profile))], options, manifest,
+        fitted=("Ante-RNN",))
     if "Ante-RNN" not in results.runs.get(paper.label, {}):
         raise RuntimeError(f"Ante-RNN did not train on {paper.label}: {results.skipped_notes()}")
     prepared = results.prepared[paper.label]

@@ -2,7 +2,9 @@
 
 Every script takes ``--profile {smoke,small,paper}``, ``--data-dir``, ``--datasets``, ``--out`` (default:
 the repository's ``paper_tables/``), ``--seed``, ``--logdir``, ``--deterministic``, ``--verbose``,
-``--min-user``, ``--min-item`` and the ``--log`` flags (`RunOptions`), parses them with `parse`, calls its
+``--min-user``, ``--min-item``, ``--strategy``, ``--jit-compile``, ``--resume`` (each finished (dataset,
+method) run is kept under ``OUT/.checkpoints`` until the output is written) and the ``--log`` flags
+(`RunOptions`), parses them with `parse`, calls its
 paper's function with `options` and writes the output with `write`:
 
 * ``smoke``: a minute or a few on a 2-core CPU (mostly TensorFlow's start and compilation); synthetic data
@@ -66,6 +68,7 @@ import tensorflow_datasets as tfds  # noqa: E402
 from seqrec.datasets import REGISTRY, own_log  # noqa: E402
 from seqrec.training import distribute  # noqa: E402
 
+from . import resume  # noqa: E402
 from .pipeline import PROFILES, RunOptions  # noqa: E402
 
 
@@ -110,6 +113,9 @@ def parser(description: str, default_out: str | Path,
                         "GPU of this machine) or multi-worker (the machines of TF_CONFIG; see the README)")
     p.add_argument("--jit-compile", choices=("on", "off"),
                    help="XLA for every Keras training step (default: each method's own choice)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run of the same command: every (dataset, method) run it "
+                        f"finished, kept under OUT/{resume.FOLDER}, is read back, only the rest are computed")
     own_log.add_arguments(p)
     return p
 
@@ -146,19 +152,23 @@ def parse(doc: str, default_out: str | Path, argv=None,
 def options(args: argparse.Namespace) -> dict:
     """The `RunOptions` fields of parsed arguments, as keyword arguments of a paper's function (the
     ``--log`` flags make ``log_format``)."""
-    names = RunOptions.__dataclass_fields__.keys() - {"log_format", "jit_compile"}
+    names = RunOptions.__dataclass_fields__.keys() - {"log_format", "jit_compile", "checkpoints"}
     jit = getattr(args, "jit_compile", None)
     return {**{name: getattr(args, name) for name in names}, "log_format": own_log.log_format(args),
-            "jit_compile": None if jit is None else jit == "on"}
+            "jit_compile": None if jit is None else jit == "on",
+            "checkpoints": str(Path(args.out) / resume.FOLDER)}
 
 
 def write(output, out: str | Path) -> None:
     """Write a `TableOutput` or `FigureOutput` to ``out`` and print its numbers (on a multi-worker
-    cluster, only the chief writes: `seqrec.training.distribute.is_chief`)."""
+    cluster, only the chief writes: `seqrec.training.distribute.is_chief`); then the runs kept for
+    ``--resume`` under ``out`` are removed (`seqrec.experiments.resume.discard`)."""
     if not distribute.is_chief():
         print(output.markdown())
         print("not written: this is not the cluster's chief (TF_CONFIG), which writes the outputs")
         return
     paths = output.write(out)
+    manifest = output.manifest
+    resume.discard(Path(out) / resume.FOLDER, manifest.script, manifest.profile)
     print(output.markdown())
     print("written: " + ", ".join(str(p) for p in paths))

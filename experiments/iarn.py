@@ -435,7 +435,7 @@ def figure5(**options) -> FigureOutput:
         variant = "IARN" if needs_item_features(prepared) is None else "IARN-Plain"
         return [iarn_method(variant, paper, profile.epochs, profile.max_history, profile.iarn_grid)]
 
-    results = run([paper], preparer(rating_only), methods, options, manifest)
+    results = run([paper], preparer(rating_only), methods, options, manifest, fitted=("IARN", "IARN-Plain"))
     prepared = results.prepared[paper.label]
     (fitted,) = results.runs[paper.label].values()
     rows, chosen = attention_rows(prepared, fitted.method, options.seed, manifest)

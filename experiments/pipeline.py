@@ -33,6 +33,8 @@ from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
 from seqrec.training import FitContext, Method, distribute, set_seed, tensorboard
 
+from . import resume
+
 log = logging.getLogger(__name__)
 PROFILES = ("smoke", "small", "paper")
 THRESHOLD_OPTIONS = ("min_user", "min_item")  # the `RunOptions` that override a protocol's thresholds
@@ -58,6 +60,10 @@ class RunOptions:
       strategy: the distribution strategy of every Keras trainer (`seqrec.training.distribute`:
         ``default``, ``mirrored`` or ``multi-worker``).
       jit_compile: XLA for every Keras training step (None: each method's own choice).
+      checkpoints: the folder where each finished (dataset, method) run is kept as it completes
+        (`seqrec.experiments.resume`), or None (nothing kept).
+      resume: read the runs kept in ``checkpoints`` by an interrupted run of the same command back, and
+        compute only the missing ones.
     """
 
     profile: str = "small"
@@ -73,12 +79,16 @@ class RunOptions:
     min_item: int | None = None
     strategy: str = "default"
     jit_compile: bool | None = None
+    checkpoints: str | None = None
+    resume: bool = False
 
     def __post_init__(self):
         if self.profile not in PROFILES:
             raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if self.strategy not in distribute.STRATEGIES:
             raise ValueError(f"strategy must be one of {distribute.STRATEGIES}, got {self.strategy!r}")
+        if self.resume and not self.checkpoints:
+            raise ValueError("resume needs the checkpoint folder of the interrupted run (checkpoints)")
         if self.datasets is not None:
             object.__setattr__(self, "datasets", tuple(self.datasets))
         for name in THRESHOLD_OPTIONS:
@@ -486,7 +496,7 @@ def record_run(logdir: Path, run_: Run, prepared: Prepared, seed: int) -> None:
 
 def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, Interactions], Prepared],
         methods: Callable[[Prepared], Sequence[MethodSpec]], options: RunOptions, manifest: Manifest,
-        shown: Sequence[str] | None = None, tested: bool = True) -> Results:
+        shown: Sequence[str] | None = None, tested: bool = True, fitted: Iterable[str] = ()) -> Results:
     """Run every method on every paper dataset present, recording everything in ``manifest``.
 
     For each paper dataset: the first of its candidates present is loaded (once per run), ``prepare``
@@ -496,9 +506,15 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
     fitted and tested (`fit_and_test`). A method that fails is recorded with its error and the others
     still run. ``shown``: the metrics printed in the progress lines (default all); ``tested=False``:
     fit only, nothing evaluated on the test part (a table of training times; each `Run.test` is None).
+
+    With ``options.checkpoints`` each finished run is kept on disk, and with ``options.resume`` a run kept
+    by an interrupted run of the same command is read back instead of computed (`seqrec.experiments.resume`),
+    except for the methods named in ``fitted``, whose fitted model the caller reads after the run.
     """
     results, loaded, progress = Results(), {}, Progress()
     options = run_folder(options, manifest)
+    store = resume.RunStore(options.checkpoints, manifest.script, options) if options.checkpoints else None
+    fitted = set(fitted)
     try:
         for paper in datasets:
             if paper.extra:
@@ -529,7 +545,8 @@ def run(datasets: Sequence[PaperDataset], prepare: Callable[[PaperDataset, str, 
             specs = methods(prepared)
             progress.plan(len(specs))
             for spec in specs:
-                _run_one(spec, prepared, options, manifest, results, progress, shown, tested)
+                _run_one(spec, prepared, options, manifest, results, progress, shown, tested,
+                         None if spec.name in fitted else store)
             if specs:
                 manifest.notes.append(convergence_note(paper.label, results.runs.get(paper.label, {})))
     finally:
@@ -553,27 +570,38 @@ def run_folder(options: RunOptions, manifest: Manifest) -> RunOptions:
 
 
 def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest: Manifest, results: Results,
-             progress: Progress, shown: Sequence[str] | None, tested: bool = True) -> None:
+             progress: Progress, shown: Sequence[str] | None, tested: bool = True,
+             store: resume.RunStore | None = None) -> None:
     label = prepared.label
     why = spec.requires(prepared) if spec.requires is not None else None
     if why:
         results.skipped[(label, spec.name)] = why
         progress.step(f"{label} {spec.name} ({why})")
         return
-    try:
-        run_ = fit_and_test(spec, prepared, options, tested)
-    except Exception as err:  # a failed method must not hide the others' results
-        traceback.print_exc(file=sys.stderr)
-        results.skipped[(label, spec.name)] = f"failed: {type(err).__name__}: {shorten(str(err), 120)}"
-        progress.step(f"{label} {spec.name} (failed)")
-        return
+    stored = store.load(prepared, spec) if store is not None else None
+    if stored is not None:
+        (test, info, seconds, method), path = stored
+        run_ = Run(method, test, info, seconds)
+        manifest.notes.append(f"{label} / {spec.name}: read back from {path} (--resume): fitted and tested "
+                              "by an interrupted earlier run of this command, whose seconds it keeps; the "
+                              "wall time is this run's alone")
+    else:
+        try:
+            run_ = fit_and_test(spec, prepared, options, tested)
+        except Exception as err:  # a failed method must not hide the others' results
+            traceback.print_exc(file=sys.stderr)
+            results.skipped[(label, spec.name)] = f"failed: {type(err).__name__}: {shorten(str(err), 120)}"
+            progress.step(f"{label} {spec.name} (failed)")
+            return
+        if store is not None and distribute.is_chief():
+            store.save(prepared, spec, run_)
     results.runs.setdefault(label, {})[spec.name] = run_
     manifest.hyperparameters[f"{label}/{spec.name}"] = {**run_.method.hyperparameters, **run_.info,
                                                         "seconds": run_.seconds}
     means = {} if run_.test is None else run_.test.mean()
     progress.step(f"{label} {spec.name}: " + (", ".join(
         f"{k} {v:.4f}" for k, v in means.items() if shown is None or k in shown) or "fitted, not tested")
-        + f" ({run_.seconds} s)")
+        + f" ({run_.seconds} s{', read back' if stored else ''})")
     log.info("%s on %s: test %s", spec.name, label, means)
 
 

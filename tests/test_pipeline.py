@@ -18,6 +18,7 @@ from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
 from seqrec.evaluation.ranking import RankingResult
 from seqrec.evaluation.tasks import NextItemTask
+from seqrec.experiments import resume
 from seqrec.experiments.pipeline import (
     MethodSpec,
     PaperDataset,
@@ -325,3 +326,35 @@ def test_repeats_average_per_test_example_and_refuse_other_examples():
     assert averaged.status("D", "B") == "failed: x"
     with pytest.raises(ValueError, match="different test examples"):
         Results.average([repeat([0.0, 1.0, 0.5]), repeat([1.0, 1.0, 0.0], users=(1, 2, 2))])
+
+
+def test_resume_reads_back_kept_runs_whose_key_matches(tmp_path):
+    """A kept run is read back only with resume, for the same key, and never for a method named in
+    ``fitted``; its test rows are the computed ones."""
+    top = [MethodSpec("TopPop", lambda: FactorAdapter("TopPop", TopPop))]
+
+    def once(**changes):
+        options = RunOptions(**{"profile": "small", "seed": 0, "checkpoints": str(tmp_path), **changes})
+        manifest = open_manifest("tests.test_pipeline", options)
+        return run([ML], prepare, lambda prepared: top, options, manifest), manifest
+
+    first, _ = once()
+    (kept,) = tmp_path.rglob("TopPop.pkl")
+    again, manifest = once(resume=True)
+    assert isinstance(again.runs["ML"]["TopPop"].method, resume.Restored)
+    assert any("read back from" in note for note in manifest.notes)
+    pd.testing.assert_frame_equal(again.runs["ML"]["TopPop"].test.rows, first.runs["ML"]["TopPop"].test.rows)
+    other_seed, _ = once(resume=True, seed=1)  # another seed: another run, computed
+    assert isinstance(other_seed.runs["ML"]["TopPop"].method, FactorAdapter)
+    options = RunOptions(profile="small", seed=0, checkpoints=str(tmp_path), resume=True)
+    manifest = open_manifest("tests.test_pipeline", options)
+    refitted = run([ML], prepare, lambda prepared: top, options, manifest, fitted=("TopPop",))
+    assert isinstance(refitted.runs["ML"]["TopPop"].method, FactorAdapter)
+    changed = MethodSpec("TopPop", top[0].build, grid={"unused": [1]})  # another grid: another key
+    store = resume.RunStore(tmp_path, "tests.test_pipeline", options)
+    assert store.load(first.prepared["ML"], top[0]) is not None
+    assert store.load(first.prepared["ML"], changed) is None
+    resume.discard(tmp_path, "tests.test_pipeline", "small")
+    assert not kept.exists()
+    with pytest.raises(ValueError, match="checkpoint folder"):
+        RunOptions(resume=True)

@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import tensorflow as tf
@@ -34,13 +36,17 @@ UNTRAINED = {"anternn_figure8.py"}  # figures of data alone (topics from the tra
 UNTESTED = {"anternn_table5.py"}  # training times: the methods are fitted, not tested
 
 
-@pytest.mark.parametrize("script", sorted(SCRIPTS))
-def test_script_smoke(script, tmp_path, cache_dir):
+def _environment(cache_dir) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     env["SEQREC_CACHE_DIR"] = str(cache_dir)
+    return env
+
+
+@pytest.mark.parametrize("script", sorted(SCRIPTS))
+def test_script_smoke(script, tmp_path, cache_dir):
     done = subprocess.run([sys.executable, str(REPRODUCE / script), "--profile", "smoke", "--out",
                            str(tmp_path), "--logdir", str(tmp_path / "tb")],
-                          capture_output=True, text=True, env=env, timeout=900)
+                          capture_output=True, text=True, env=_environment(cache_dir), timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     # quiet by default: none of TensorFlow's C++ log lines (I0000 ..., W0000 ...) or tfds' prints
     noise = [line for line in done.stderr.splitlines()
@@ -69,3 +75,34 @@ def test_script_smoke(script, tmp_path, cache_dir):
               and any(v.tag.startswith("test/") for e in tf.compat.v1.train.summary_iterator(str(p))
                       for v in e.summary.value)}
     assert bool(finals) != (script in UNTESTED), "test metrics logged: " + ", ".join(sorted(finals))
+
+
+def test_a_table_run_killed_between_methods_resumes_to_the_same_table(tmp_path, cache_dir):
+    """SIGKILL a smoke run once it has kept three (dataset, method) runs; rerun with --resume: the kept
+    runs are read back, not refitted, and the table equals an uninterrupted run's, cell for cell."""
+    script, env = [sys.executable, str(REPRODUCE / "usergru_table2.py"), "--profile", "smoke",
+                   "--deterministic"], _environment(cache_dir)
+    full = subprocess.run([*script, "--out", str(tmp_path / "full")], capture_output=True, text=True, env=env,
+                          timeout=900)
+    assert full.returncode == 0, full.stderr[-3000:]
+    assert not (tmp_path / "full" / ".checkpoints").exists()  # removed once the table is written
+    out = tmp_path / "killed"
+    killed = subprocess.Popen([*script, "--out", str(out)], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=env)
+    deadline, kept = time.monotonic() + 600, []
+    while len(kept) < 3 and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        kept = [p for p in out.rglob("*.pkl") if not p.name.startswith(".")]  # not a write under way
+    killed.send_signal(signal.SIGKILL)
+    killed.wait(60)
+    assert len(kept) >= 3 and not (out / "usergru_table2.json").exists(), kept
+    resumed = subprocess.run([*script, "--out", str(out), "--resume"], capture_output=True, text=True,
+                             env=env, timeout=900)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert resumed.stderr.count(", read back)") == len(kept), resumed.stderr[-3000:]
+    table = json.loads((out / "usergru_table2.json").read_text())
+    notes = [n for n in table["manifest"]["notes"] if "read back from" in n]
+    assert len(notes) == len(kept), notes
+    expected = json.loads((tmp_path / "full" / "usergru_table2.json").read_text())["cells"]
+    assert table["cells"] == expected
+    assert not (out / ".checkpoints").exists()
