@@ -2,7 +2,9 @@
 
 Everything is vectorised: examples are described by integer offsets into a `SequenceTable` and each
 batch gathers its windows with one `tf.gather` (`seqrec.datasets.sequences.gather_windows`). Shuffling
-is seeded and reshuffles every epoch; negatives are drawn with stateless seeds from a seeded stream.
+is seeded by the run's seed and the epoch (an `EpochClock`, which a trainer sets at the start of every epoch),
+and so are the negatives' stateless seeds: epoch k gets the same examples in the same order whether training
+started at epoch 0 or resumed at k.
 
 Time quantities are computed in int64 and handed to models as float32 *differences* (a unix time does
 not fit float32's precision): ``gaps`` (seconds since the previous event of the same user, 0 for the
@@ -101,25 +103,74 @@ class SequenceData:
         return NegativeSampler(t.group_of(np.arange(len(t))), t.values, self.items.size)
 
 
+class EpochClock:
+    """The epoch a training pipeline serves: its shuffle and its negatives are seeded with the run's seed
+    and this epoch. Every iteration over a pipeline reads the clock once, when it starts, and advances it
+    (``tick``), so a pipeline iterated by hand reshuffles every pass; a trainer also sets ``epoch`` at the
+    start of each Keras epoch (`seqrec.training.checkpoints.ClockCallback`), so that a fit resumed at
+    epoch k reads epoch k's data, not epoch 0's."""
+
+    def __init__(self, epoch: int = 0):
+        self.epoch = epoch
+
+    def tick(self) -> int:
+        """The current epoch, then advance."""
+        epoch, self.epoch = self.epoch, self.epoch + 1
+        return epoch
+
+    def epochs(self) -> tf.data.Dataset:
+        """One int64 element per iteration over the dataset: the epoch it serves (`tick`)."""
+        return tf.data.Dataset.from_generator(lambda: iter([self.tick()]),
+                                              output_signature=tf.TensorSpec((), tf.int64))
+
+
+def _fold(seed: int, stream: int, *data) -> tf.Tensor:
+    """A stateless seed (int64 [2]) for ``stream`` (0: the shuffle, 1: negatives) of the run's ``seed``,
+    folded with ``data`` (the epoch, the batch)."""
+    out = tf.constant([seed, stream], tf.int64)
+    for value in data:
+        out = tf.random.experimental.stateless_fold_in(out, tf.cast(value, tf.int64))
+    return out
+
+
 def _finish(ds: tf.data.Dataset, label: str | None, n_negatives: int, sampler, seed: int):
     if n_negatives:
         if sampler is None:
             raise ValueError("n_negatives needs a NegativeSampler (SequenceData.negative_sampler()).")
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        ds = tf.data.Dataset.zip(ds, seeds).map(
-            lambda x, s: {**x, "negatives": sampler.sample(x["user"], n_negatives, s)},
-            num_parallel_calls=AUTOTUNE, deterministic=True)
+        ds = ds.map(lambda x: {**x, "negatives": sampler.sample(x["user"], n_negatives,
+                                                                _fold(seed, 1, x["_epoch"], x["_batch"]))},
+                    num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = ds.map(lambda x: {k: v for k, v in x.items() if k not in ("_epoch", "_batch")})
     if label is not None:
         ds = ds.map(lambda x: ({k: v for k, v in x.items() if k != label}, x[label]))
     return ds.prefetch(AUTOTUNE)
 
 
 def _batched(index: dict[str, np.ndarray], batch_size: int, shuffle: bool, seed: int,
-             drop_remainder: bool) -> tf.data.Dataset:
-    ds = tf.data.Dataset.from_tensor_slices(index)
-    if shuffle:
-        ds = ds.shuffle(len(next(iter(index.values()))), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size, drop_remainder=drop_remainder)
+             drop_remainder: bool, clock: EpochClock | None) -> tf.data.Dataset:
+    """Batches of the rows of ``index``, each with its ``_epoch`` and ``_batch`` number (the negatives'
+    seeds); shuffled, the order is a stateless permutation seeded with (``seed``, the clock's epoch)."""
+    clock = clock or EpochClock()
+    n = len(next(iter(index.values())))
+    columns = {k: tf.constant(v) for k, v in index.items()}
+    stop = n - n % batch_size if drop_remainder else n
+
+    def epoch(e):
+        order = tf.range(n, dtype=tf.int64)
+        if shuffle:
+            order = tf.random.experimental.stateless_shuffle(order, _fold(seed, 0, e))
+        return tf.data.Dataset.range(0, stop, batch_size).map(lambda start: {
+            **{k: tf.gather(v, order[start:start + batch_size]) for k, v in columns.items()},
+            "_epoch": e, "_batch": start // batch_size})
+
+    batches = -(-stop // batch_size)
+    return clock.epochs().flat_map(epoch).apply(tf.data.experimental.assert_cardinality(batches))
+
+
+def _assembled(ds: tf.data.Dataset, assemble) -> tf.data.Dataset:
+    """``assemble`` on every batch of `_batched`, keeping its ``_epoch`` and ``_batch``."""
+    return ds.map(lambda b: {**assemble(b), "_epoch": b["_epoch"], "_batch": b["_batch"]},
+                  num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
 def _history(values, times, starts, ends, max_len, padding, reference=None, group_starts=None):
@@ -145,13 +196,15 @@ def _ratings_of(window: dict, ratings: tf.Tensor) -> tf.Tensor:
 def next_item_dataset(table: SequenceTable, targets: np.ndarray, *, max_len: int, batch_size: int,
                       padding: str = "left", shuffle: bool = False, seed: int = 0,
                       sampler: NegativeSampler | None = None, n_negatives: int = 0,
-                      label: str | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
+                      label: str | None = None, drop_remainder: bool = False,
+                      clock: EpochClock | None = None) -> tf.data.Dataset:
     """Next-item examples: the events before each target position, truncated to the latest ``max_len``.
 
     Args:
       table: events grouped by user (`SequenceData.by_user`).
       targets: target positions in ``table`` (`SequenceData.targets`).
       label: a key to split off as the Keras label (e.g. ``"target"``), or ``None`` for plain dicts.
+      clock: the `EpochClock` that seeds the shuffle and the negatives (a trainer's; default a new one).
 
     Yields batches of: ``items`` int32 [B, L], ``mask`` bool [B, L], ``gaps`` and ``ages`` float32
     [B, L], ``times`` int64 [B, L] (each event's unix time, 0 on padding), ``user`` int32 [B],
@@ -175,8 +228,7 @@ def next_item_dataset(table: SequenceTable, targets: np.ndarray, *, max_len: int
                 "target_time": target_time,
                 "target_gap": tf.cast(tf.where(has_history, target_time - last, 0), tf.float32)}
 
-    ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
-    ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = _assembled(_batched(index, batch_size, shuffle, seed, drop_remainder, clock), assemble)
     return _finish(ds, label, n_negatives, sampler, seed)
 
 
@@ -195,7 +247,8 @@ def _chunks(table: SequenceTable, size: int) -> tuple[np.ndarray, ...]:
 
 def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shuffle: bool = False,
                      seed: int = 0, label: str | None = None, sampler: NegativeSampler | None = None,
-                     n_negatives: int = 0, drop_remainder: bool = False) -> tf.data.Dataset:
+                     n_negatives: int = 0, drop_remainder: bool = False,
+                     clock: EpochClock | None = None) -> tf.data.Dataset:
     """Whole-sequence examples for models that predict at every step (loss at all positions).
 
     Each user's sequence is cut into consecutive chunks of ``max_len`` inputs; input ``j`` of a chunk
@@ -206,7 +259,8 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
     ``gaps`` float32 [B, L] (seconds since the previous input), ``target_gaps`` float32 [B, L]
     (seconds from each input to its target), ``times`` int64 [B, L] (each input's unix time, 0 on
     padding) and ``user`` int32 [B]; ``negatives`` int32 [B, n_negatives] when asked (items the row's
-    user never interacted with, redrawn every epoch, as in `next_item_dataset`).
+    user never interacted with, redrawn every epoch, as in `next_item_dataset`). ``clock``: as in
+    `next_item_dataset`.
     """
     _, groups, _, starts, sizes = _chunks(table, max_len)
     index = {"start": starts.astype(np.int64), "size": sizes.astype(np.int64),
@@ -224,12 +278,12 @@ def sequence_dataset(table: SequenceTable, *, max_len: int, batch_size: int, shu
                 "gaps": inputs["gaps"], "target_gaps": gaps, "user": batch["user"],
                 "times": inputs["times"]}
 
-    ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
-    ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = _assembled(_batched(index, batch_size, shuffle, seed, drop_remainder, clock), assemble)
     return _finish(ds, label, n_negatives, sampler, seed)
 
 
-def lane_dataset(table: SequenceTable, *, lanes: int, steps: int, seed: int = 0) -> tf.data.Dataset:
+def lane_dataset(table: SequenceTable, *, lanes: int, steps: int, seed: int = 0,
+                 clock: EpochClock | None = None) -> tf.data.Dataset:
     """Session-parallel batches for stateful training with truncated back-propagation through time.
 
     Each user's sequence is cut into consecutive chunks of ``steps`` inputs, as in `sequence_dataset`
@@ -238,16 +292,17 @@ def lane_dataset(table: SequenceTable, *, lanes: int, steps: int, seed: int = 0)
     session-parallel mini-batches of Hidasi et al. 2016; the user goes to the lane that frees first, so
     lanes end together). A model carries each lane's state from batch to batch and starts from zero where
     ``reset`` is set (a lane's first chunk of a user, or an idle lane). Users are shuffled with
-    ``seed + epoch``: every iteration over the dataset (every Keras epoch) is a new order.
+    ``seed + epoch``, the epoch read from ``clock`` (`EpochClock`) as each iteration starts: every Keras
+    epoch is a new order, and a resumed fit's epoch k is epoch k's.
 
     Yields batches of: ``items``, ``targets`` int32 [lanes, steps], ``mask`` bool [lanes, steps]
     (right-padded; an idle lane is all False), ``user`` int32 [lanes], ``reset`` bool [lanes].
     """
     chunks, groups, chunk_no, starts, sizes = _chunks(table, steps)
-    epochs = iter(range(1 << 62))
+    clock = clock or EpochClock()
 
     def schedule():
-        order = np.random.default_rng(seed + next(epochs)).permutation(np.flatnonzero(chunks))
+        order = np.random.default_rng(seed + clock.tick()).permutation(np.flatnonzero(chunks))
         heap = [(0, lane) for lane in range(lanes)]
         lane_of, begin = np.zeros(table.n_groups, np.int64), np.zeros(table.n_groups, np.int64)
         for user in order:
@@ -278,8 +333,8 @@ def lane_dataset(table: SequenceTable, *, lanes: int, steps: int, seed: int = 0)
 def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, items, ratings, times,
                          *, user_len: int, item_len: int, batch_size: int, padding: str = "left",
                          shuffle: bool = False, seed: int = 0, label: str | None = None,
-                         drop_remainder: bool = False, sampler: NegativeSampler | None = None
-                         ) -> tf.data.Dataset:
+                         drop_remainder: bool = False, sampler: NegativeSampler | None = None,
+                         clock: EpochClock | None = None) -> tf.data.Dataset:
     """IARN examples: a (user, item, rating, time) with the user's and the item's histories.
 
     The user's history holds the items the user rated, and the item's history the users who rated it,
@@ -294,7 +349,8 @@ def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, 
     With a ``sampler`` (BPR-style ranking), each pair also gets a ``negative``: an item the user never
     had in training (`NegativeSampler`; redrawn every epoch when shuffled, else the same every pass), with
     its history before the same time under
-    the same keys prefixed ``negative_`` (``negative_item``, ``negative_item_users``, ...).
+    the same keys prefixed ``negative_`` (``negative_item``, ``negative_item_users``, ...). ``clock``: as
+    in `next_item_dataset`.
     """
     users = np.asarray(users, np.int64)
     items = np.asarray(items, np.int64)
@@ -320,8 +376,7 @@ def rating_pairs_dataset(by_user: SequenceTable, by_item: SequenceTable, users, 
                 "item_users": i["values"], "item_mask": i["mask"], "item_ages": i["ages"],
                 "item_ratings": _ratings_of(i, i_ratings)}
 
-    ds = _batched(index, batch_size, shuffle, seed, drop_remainder)
-    ds = ds.map(assemble, num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = _assembled(_batched(index, batch_size, shuffle, seed, drop_remainder, clock), assemble)
     if sampler is not None:
         ds = _with_negative_items(ds, by_item, item_len, padding, sampler, seed, redraw=shuffle)
     return _finish(ds, label, 0, None, seed)
@@ -336,9 +391,9 @@ def _with_negative_items(ds: tf.data.Dataset, by_item: SequenceTable, item_len: 
     keys = tf.constant(groups * (1 << 32) + by_item.times)
     offsets, values, times = (tf.constant(x) for x in (by_item.offsets, by_item.values, by_item.times))
     ratings = tf.constant(by_item.ratings)
-    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=redraw).batch(2)
 
-    def add(x, s):
+    def add(x):
+        s = _fold(seed, 1, x["_epoch"] if redraw else 0, x["_batch"])
         item = tf.cast(sampler.sample(x["user"], 1, s)[:, 0], tf.int64)
         end = tf.searchsorted(keys, item * (1 << 32) + x["time"], side="left", out_type=tf.int64)
         h = _history(values, times, tf.gather(offsets, item), end, item_len, padding, x["time"])
@@ -346,4 +401,4 @@ def _with_negative_items(ds: tf.data.Dataset, by_item: SequenceTable, item_len: 
                 "negative_item_mask": h["mask"], "negative_item_ages": h["ages"],
                 "negative_item_ratings": _ratings_of(h, ratings)}
 
-    return tf.data.Dataset.zip(ds, seeds).map(add, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return ds.map(add, num_parallel_calls=AUTOTUNE, deterministic=True)

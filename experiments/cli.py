@@ -2,9 +2,9 @@
 
 Every script takes ``--profile {smoke,small,paper}``, ``--data-dir``, ``--datasets``, ``--out`` (default:
 the repository's ``paper_tables/``), ``--seed``, ``--logdir``, ``--deterministic``, ``--verbose``,
-``--min-user``, ``--min-item``, ``--strategy``, ``--jit-compile``, ``--resume`` (each finished (dataset,
-method) run is kept under ``OUT/.checkpoints`` until the output is written) and the ``--log`` flags
-(`RunOptions`), parses them with `parse`, calls its
+``--min-user``, ``--min-item``, ``--strategy``, ``--jit-compile``, ``--mixed-precision``, ``--resume``
+(each finished (dataset, method) run, and each fit's latest epoch, is kept under ``OUT/.checkpoints``
+until the output is written) and the ``--log`` flags (`RunOptions`), parses them with `parse`, calls its
 paper's function with `options` and writes the output with `write`:
 
 * ``smoke``: a minute or a few on a 2-core CPU (mostly TensorFlow's start and compilation); synthetic data
@@ -66,7 +66,7 @@ from types import ModuleType  # noqa: E402
 import tensorflow_datasets as tfds  # noqa: E402
 
 from seqrec.datasets import REGISTRY, own_log  # noqa: E402
-from seqrec.training import distribute  # noqa: E402
+from seqrec.training import distribute, precision  # noqa: E402
 
 from . import resume  # noqa: E402
 from .pipeline import PROFILES, RunOptions  # noqa: E402
@@ -113,6 +113,9 @@ def parser(description: str, default_out: str | Path,
                         "GPU of this machine) or multi-worker (the machines of TF_CONFIG; see the README)")
     p.add_argument("--jit-compile", choices=("on", "off"),
                    help="XLA for every Keras training step (default: each method's own choice)")
+    p.add_argument("--mixed-precision", choices=precision.PRECISIONS,
+                   help="Keras' mixed precision for every Keras method: float16 (a GPU's tensor cores) or "
+                        "bfloat16 compute, float32 variables, softmax and loss (default: float32 throughout)")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run of the same command: every (dataset, method) run it "
                         f"finished, kept under OUT/{resume.FOLDER}, is read back, only the rest are computed")

@@ -31,7 +31,7 @@ from seqrec.datasets.pipelines import SequenceData
 from seqrec.datasets.protocols import Split
 from seqrec.evaluation import stats, tables
 from seqrec.evaluation.manifest import Manifest
-from seqrec.training import FitContext, Method, distribute, set_seed, tensorboard
+from seqrec.training import FitContext, Method, distribute, precision, set_seed, tensorboard
 
 from . import resume
 
@@ -60,6 +60,9 @@ class RunOptions:
       strategy: the distribution strategy of every Keras trainer (`seqrec.training.distribute`:
         ``default``, ``mirrored`` or ``multi-worker``).
       jit_compile: XLA for every Keras training step (None: each method's own choice).
+      mixed_precision: ``float16`` or ``bfloat16``: every Keras method built and fitted under Keras' mixed
+        policy (`seqrec.training.precision`: low-precision compute, float32 variables, softmax and loss);
+        None: float32 throughout.
       checkpoints: the folder where each finished (dataset, method) run is kept as it completes
         (`seqrec.experiments.resume`), or None (nothing kept).
       resume: read the runs kept in ``checkpoints`` by an interrupted run of the same command back, and
@@ -79,6 +82,7 @@ class RunOptions:
     min_item: int | None = None
     strategy: str = "default"
     jit_compile: bool | None = None
+    mixed_precision: str | None = None
     checkpoints: str | None = None
     resume: bool = False
 
@@ -87,6 +91,9 @@ class RunOptions:
             raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if self.strategy not in distribute.STRATEGIES:
             raise ValueError(f"strategy must be one of {distribute.STRATEGIES}, got {self.strategy!r}")
+        if self.mixed_precision not in (None, *precision.PRECISIONS):
+            raise ValueError(f"mixed_precision must be one of {precision.PRECISIONS}, "
+                             f"got {self.mixed_precision!r}")
         if self.resume and not self.checkpoints:
             raise ValueError("resume needs the checkpoint folder of the interrupted run (checkpoints)")
         if self.datasets is not None:
@@ -418,31 +425,36 @@ def grid_points(grid: Mapping[str, Sequence]) -> list[dict]:
 
 
 def fit_context(method: Method, data: SequenceData, task, options: RunOptions,
-                folder: str | None = None) -> FitContext:
-    """The fit context of ``method`` on ``data``: the seed, the TensorBoard folder (``logdir/folder``)
-    and the validation score of ``task`` (`task.selection`, `task.validation_score`), which a trainer
-    calls after every epoch."""
+                folder: str | None = None, checkpoint: Path | None = None) -> FitContext:
+    """The fit context of ``method`` on ``data``: the seed, the TensorBoard folder (``logdir/folder``),
+    the validation score of ``task`` (`task.selection`, `task.validation_score`), which a trainer calls
+    after every epoch, and the folder of its per-epoch checkpoints."""
     metric, mode = task.selection(method)
     logdir = Path(options.logdir) / folder if options.logdir and folder else None
     return FitContext(options.seed, logdir, options.verbose,
                       validate=lambda: task.validation_score(method, data), monitor=metric, mode=mode,
-                      strategy=distribute.get(options.strategy), jit_compile=options.jit_compile)
+                      strategy=distribute.get(options.strategy), jit_compile=options.jit_compile,
+                      checkpoint=checkpoint)
 
 
 def fit(method: Method, data: SequenceData, task, options: RunOptions | None = None,
-        folder: str | None = None) -> dict:
+        folder: str | None = None, checkpoint: Path | None = None) -> dict:
     """Seed every library with ``options.seed`` and fit ``method`` on ``data``, selecting on ``task``'s
-    validation score; returns what the fit reports."""
+    validation score, with per-epoch checkpoints in ``checkpoint`` (a fit finding one there resumes
+    after it); returns what the fit reports."""
     options = options or RunOptions()
     set_seed(options.seed, options.deterministic)
-    return method.fit(data, fit_context(method, data, task, options, folder))
+    with precision.policy(options.mixed_precision):
+        return method.fit(data, fit_context(method, data, task, options, folder, checkpoint))
 
 
-def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions, tested: bool = True) -> Run:
+def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions, tested: bool = True,
+                 store: resume.RunStore | None = None) -> Run:
     """Fit ``spec``'s method (each grid point seeded alike; with more than one point, the best on the
     task's validation score is kept) and evaluate it once on the test part (not with ``tested=False``:
     the `Run`'s test is None). The fit's info gains ``fit_seconds``, the wall time of training (with its
-    per-epoch validation)."""
+    per-epoch validation). With a ``store``, each fit checkpoints every epoch in the store's
+    `resume.RunStore.fit_folder` (and resumes from it with ``options.resume``)."""
     start = time.perf_counter()
     task, data = prepared.task, prepared.data
     points = grid_points(spec.grid)
@@ -452,7 +464,8 @@ def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions, test
         method = spec.build(**point)
         where = folder if len(points) == 1 else f"{folder}/{spec.name}-grid/{_point_name(point)}"
         fit_start = time.perf_counter()
-        info = {**fit(method, data, task, options, where),
+        checkpoint = store.fit_folder(prepared, spec, _point_name(point)) if store is not None else None
+        info = {**fit(method, data, task, options, where, checkpoint),
                 "fit_seconds": round(time.perf_counter() - fit_start, 1)}
         if len(points) == 1:
             best = (None, method, info, where)
@@ -587,7 +600,7 @@ def _run_one(spec: MethodSpec, prepared: Prepared, options: RunOptions, manifest
                               "wall time is this run's alone")
     else:
         try:
-            run_ = fit_and_test(spec, prepared, options, tested)
+            run_ = fit_and_test(spec, prepared, options, tested, store)
         except Exception as err:  # a failed method must not hide the others' results
             traceback.print_exc(file=sys.stderr)
             results.skipped[(label, spec.name)] = f"failed: {type(err).__name__}: {shorten(str(err), 120)}"
@@ -652,7 +665,8 @@ def open_manifest(function: str, options: RunOptions, scaled: Sequence[str] = ()
     manifest.notes += [f"deviation from the paper: {option}" for option in options.deviations()]
     run_strategy = distribute.get(options.strategy)
     manifest.hardware |= {**distribute.describe(run_strategy), "jit_compile": "each method's own"
-                          if options.jit_compile is None else options.jit_compile}
+                          if options.jit_compile is None else options.jit_compile,
+                          "mixed_precision": options.mixed_precision or "off (float32)"}
     if run_strategy is not None:
         manifest.notes.append(f"{type(run_strategy).__name__} over {distribute.replicas(run_strategy)} "
                               "replicas: every batch size is the global batch, split over the replicas")

@@ -17,6 +17,7 @@ code has not changed since the interrupted run (the key holds the suite's versio
 """
 
 import dataclasses
+import json
 import pickle
 import re
 import shutil
@@ -25,6 +26,7 @@ from typing import Any
 
 from seqrec.datasets import atomic
 from seqrec.evaluation.manifest import versions
+from seqrec.training import distribute
 
 FOLDER = ".checkpoints"  # under a script's output folder (`cli`)
 OPTION_KEYS = ("profile", "seed", "deterministic", "min_user", "min_item", "strategy", "jit_compile")
@@ -95,14 +97,27 @@ class RunStore:
         method = Restored(stored["name"], stored["hyperparameters"])
         return (stored["test"], stored["info"], stored["seconds"], method), path
 
+    def fit_folder(self, prepared, spec, point: str) -> Path:
+        """The per-epoch checkpoints of one fit of a run (a grid point, ``point``; one folder per task of
+        a cluster, `seqrec.training.distribute.task_name`): emptied first, unless resuming a run with
+        the same key; removed when the run is stored (`save`)."""
+        task = distribute.task_name() or "_"
+        folder = self.path(prepared, spec.name).with_suffix("") / _slug(point) / task
+        key, expected = folder / "key.json", json.dumps(self.key(prepared, spec), sort_keys=True)
+        if not (self.resume and key.is_file() and key.read_text(encoding="utf-8") == expected):
+            shutil.rmtree(folder, ignore_errors=True)
+            atomic.write_text(key, expected)
+        return folder
+
     def save(self, prepared, spec, run_) -> Path:
-        """Store a finished run (atomically)."""
+        """Store a finished run (atomically) and remove its fits' per-epoch checkpoints."""
         path = self.path(prepared, spec.name)
         payload = {"key": self.key(prepared, spec), "name": run_.method.name,
                    "hyperparameters": run_.method.hyperparameters, "test": run_.test, "info": run_.info,
                    "seconds": run_.seconds}
         with atomic.replacing(path) as temporary, temporary.open("wb") as f:
             pickle.dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
+        shutil.rmtree(path.with_suffix(""), ignore_errors=True)
         return path
 
 

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 import scipy.sparse as sp
 import tensorflow as tf
+from keras import tree
 
 SCORE_CHUNK = 1 << 22  # cells of a score_all block (users x items)
 STEPS_PER_EXECUTION = 32
@@ -187,10 +188,14 @@ class Recommender:
         if self.network is None:
             raise RuntimeError(f"{self.name} is not fitted; call fit first")
 
-    def fit(self, train: dict, valid: dict | None = None, negative_sampler=None, verbose: int = 0) -> dict:
+    def fit(self, train: dict, valid: dict | None = None, negative_sampler=None, verbose: int = 0,
+            checkpoint=None) -> dict:
         """Train on ``train``; returns ``{"epochs_run", "best_epoch", "stopped_by", "history",
         "valid_metric", "best_valid", "seconds"}`` (``history``: per-epoch training loss and validation
-        metric; ``stopped_by``: "early stopping", "epoch cap" or no validation)."""
+        metric; ``stopped_by``: "early stopping", "epoch cap" or no validation). ``checkpoint``: makes the
+        per-epoch checkpoint, ``checkpoint(callbacks, extra=(save, load))`` (a
+        `seqrec.training.checkpoints.EpochCheckpoint` of its folder): it saves early stopping's state and
+        the NumPy generator that orders the epochs, and a fit finding one resumes after its epoch."""
         start = _time.perf_counter()
         keras.utils.set_random_seed(self.seed)
         self.rng = np.random.default_rng(self.seed)
@@ -209,19 +214,32 @@ class Recommender:
         stopper = None
         if valid_fn is not None:  # the early stopping every trainer of the suite uses, driven per epoch
             stopper = early_stopping(f"val_{metric}", "min" if metric == "rmse" else "max", self.patience)
-            stopper.set_model(self.network)
-            stopper.on_train_begin()
-        for epoch in range(self.epochs):
+        saver, first = self._checkpoint(checkpoint, stopper), 0
+        self._build_network()
+        for callback in (stopper, saver):
+            if callback is not None:
+                callback.set_model(self.network)
+                callback.on_train_begin()
+        if saver is not None:
+            first = saver.initial_epoch(self.epochs)
+            for log in saver.logs:
+                history["loss"].append(log["loss"])
+                if f"val_{metric}" in log:
+                    history[metric].append(log[f"val_{metric}"])
+        for epoch in range(first, self.epochs):
             x, y = self._epoch_data(epoch)
             h = self.network.fit(x, y, batch_size=self.batch_size, epochs=1, shuffle=False, verbose=0)
             history["loss"].append(float(h.history["loss"][-1]))
-            if stopper is None:
-                continue
-            value = valid_fn()
-            history[metric].append(value)
-            if verbose:
-                print(f"{self.name} epoch {epoch + 1}: loss {history['loss'][-1]:.4f}, {metric} {value:.4f}")
-            stopper.on_epoch_end(epoch, {"loss": history["loss"][-1], f"val_{metric}": value})
+            logs = {"loss": history["loss"][-1]}
+            if stopper is not None:
+                value = valid_fn()
+                history[metric].append(value)
+                if verbose:
+                    print(f"{self.name} epoch {epoch + 1}: loss {logs['loss']:.4f}, {metric} {value:.4f}")
+                logs[f"val_{metric}"] = value
+                stopper.on_epoch_end(epoch, logs)
+            if saver is not None:
+                saver.on_epoch_end(epoch, logs)
             if self.network.stop_training:
                 break
         best, best_epoch, stopped_by = None, len(history["loss"]), "no validation: every epoch, the last kept"
@@ -233,6 +251,29 @@ class Recommender:
         return {"epochs_run": len(history["loss"]), "best_epoch": best_epoch, "stopped_by": stopped_by,
                 "history": history, "valid_metric": metric, "best_valid": best,
                 "seconds": _time.perf_counter() - start}
+
+    def _build_network(self) -> None:
+        """Create the network's variables (and its optimiser's) before the first epoch, from one example
+        of the first epoch's data, so that a checkpoint can be restored into them; the generator that
+        orders the epochs is put back as it was."""
+        state = self.rng.bit_generator.state
+        x, _ = self._epoch_data(0)
+        self.rng.bit_generator.state = state
+        self.network(tree.map_structure(lambda a: a[:1], x), training=False)
+        self.network.optimizer.build(self.network.trainable_variables)
+
+    def _checkpoint(self, make, stopper):
+        """The per-epoch checkpoint of a fit (`fit`'s ``checkpoint``; None: none), saving early stopping's
+        state and the NumPy generator that orders the epochs."""
+        if make is None:
+            return None
+
+        def load(state):
+            if "rng" in state:
+                self.rng.bit_generator.state = state["rng"]
+
+        return make([stopper] if stopper is not None else [],
+                    extra=(lambda: {"rng": self.rng.bit_generator.state}, load))
 
     def _after_weights_change(self):
         """Hook: drop caches derived from the weights (e.g. normalised item vectors)."""

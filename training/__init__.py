@@ -5,7 +5,7 @@ Imports `seqrec.models`, `seqrec.layers` and `seqrec.datasets`, never `seqrec.ev
 selects on validation through the scoring function the pipeline hands it (`FitContext.validate`).
 """
 
-from . import distribute, tensorboard
+from . import checkpoints, distribute, precision, tensorboard
 from .adapters import (
     FactorAdapter,
     NeighbourAdapter,
@@ -16,6 +16,7 @@ from .adapters import (
 from .ante_rnn import BehaviourInputs, Explanation, ItemContent, ante_rnn_method, explain
 from .callbacks import EpochTimer, ValidationScore, selection_callbacks, set_seed
 from .candidate import KerasCandidate, LearningRateDrop
+from .checkpoints import ClockCallback, EpochCheckpoint, fit_epochs
 from .contracts import FitContext, Method, NextItemMethod, RatingMethod, SequenceMethod
 from .iarn import IARNMethod, IARNRanker, PairwiseScore
 from .next_item import KerasNextItem, PairwiseRanking, next_item_model, target_mean_cross_entropy
@@ -25,6 +26,8 @@ from .tensorboard import AttentionImages
 __all__ = [
     "AttentionImages",
     "BehaviourInputs",
+    "ClockCallback",
+    "EpochCheckpoint",
     "EpochTimer",
     "Explanation",
     "FactorAdapter",
@@ -47,9 +50,12 @@ __all__ = [
     "StatefulNextItem",
     "ValidationScore",
     "ante_rnn_method",
+    "checkpoints",
     "distribute",
     "explain",
+    "fit_epochs",
     "next_item_model",
+    "precision",
     "selection_callbacks",
     "set_seed",
     "target_mean_cross_entropy",

@@ -21,7 +21,7 @@ from seqrec.datasets.negatives import NegativeSampler
 from seqrec.datasets.pipelines import SequenceData
 from seqrec.models import ItemKNN, PersonalPop, SequentialMF
 
-from . import distribute
+from . import checkpoints, distribute
 from .contracts import FitContext
 
 
@@ -59,7 +59,7 @@ class FactorAdapter:
         train, valid = data.pairs("train"), data.pairs("valid")
         sampler = NegativeSampler(train["user"], train["item"], data.items.size)
         return self.model.fit(train, valid if len(valid["user"]) else None, negative_sampler=sampler,
-                              verbose=context.verbose) or {}
+                              verbose=context.verbose, checkpoint=checkpoints.maker(context)) or {}
 
     def predict(self, users, items, times) -> np.ndarray:
         return self.model.predict(users, items, times)

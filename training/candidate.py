@@ -9,11 +9,12 @@ import numpy as np
 import tensorflow as tf
 
 from seqrec.datasets.negatives import NegativeSampler
-from seqrec.datasets.pipelines import SequenceData, next_item_dataset
+from seqrec.datasets.pipelines import EpochClock, SequenceData, next_item_dataset
 from seqrec.datasets.time_features import day_bucket
 
 from . import distribute
 from .callbacks import selection_callbacks, selection_info
+from .checkpoints import fit_epochs
 from .contracts import FitContext
 from .tensorboard import AttentionImages, validation_examples
 
@@ -111,11 +112,13 @@ class KerasCandidate:
         train = data.pairs("train")
         return NegativeSampler(train["user"], train["item"], data.items.size)
 
-    def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
-        """``(inputs, labels)`` batches: candidates [B, 2] = (target, negative), labels [B, 2] = (1, 0)."""
+    def train_dataset(self, data: SequenceData, seed: int,
+                      clock: EpochClock | None = None) -> tf.data.Dataset:
+        """``(inputs, labels)`` batches: candidates [B, 2] = (target, negative), labels [B, 2] = (1, 0);
+        shuffled and the negatives drawn with ``seed`` and ``clock``'s epoch."""
         ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
                                batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
-                               sampler=self.negative_sampler(data), n_negatives=1)
+                               sampler=self.negative_sampler(data), n_negatives=1, clock=clock)
 
         def pairs(x):
             candidates = tf.concat([x["target"][:, None], x["negatives"]], axis=1)
@@ -135,7 +138,8 @@ class KerasCandidate:
         self._predict = tf.function(lambda x: self.model(x, training=False), reduce_retracing=True)
         optimizer = keras.optimizers.SGD(self.learning_rate, global_clipnorm=self.clipnorm)
         loss = keras.losses.BinaryCrossentropy(from_logits=True)
-        return distribute.compiled(self.model, self.train_dataset(data, context.seed), context.strategy,
+        return distribute.compiled(self.model, self.train_dataset(data, context.seed, context.clock),
+                                   context.strategy,
                                    optimizer=optimizer, loss=loss, jit_compile=context.jit(self.jit_compile))
 
     @distribute.in_scope
@@ -147,8 +151,7 @@ class KerasCandidate:
             callbacks.append(LearningRateDrop(stopping, factor=self.drop, patience=self.drop_patience))
         if context.logdir is not None and hasattr(self.model, "attention"):
             callbacks.append(self.attention_images(data, context.logdir / self.name))
-        history = trained.fit(train, epochs=self.epochs, callbacks=callbacks, verbose=context.verbose,
-                              shuffle=False)
+        history = fit_epochs(trained, train, self.epochs, callbacks, context)
         return selection_info(history, f"val_{context.monitor}", context.mode)
 
     def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from seqrec.datasets.pipelines import EpochClock
+
 
 @dataclasses.dataclass
 class FitContext:
@@ -35,6 +37,9 @@ class FitContext:
       strategy: the `tf.distribute.Strategy` to build and train the model under (`seqrec.training.distribute`;
         None: TensorFlow's default, one device).
       jit_compile: XLA for the Keras training step in place of the method's own choice (None: the method's).
+      checkpoint: a folder for the fit's per-epoch checkpoints (`seqrec.training.checkpoints`): a fit
+        finds its last one there and resumes after it. None: no checkpoints.
+      clock: the `EpochClock` of the fit's training pipeline (its epochs seed the shuffle and the negatives).
     """
 
     seed: int = 0
@@ -45,6 +50,8 @@ class FitContext:
     mode: str = "max"
     strategy: Any = None
     jit_compile: bool | None = None
+    checkpoint: Path | None = None
+    clock: EpochClock = dataclasses.field(default_factory=EpochClock)
 
     def jit(self, default: bool) -> bool:
         """Whether to compile the training step with XLA: ``jit_compile``, else the method's ``default``."""

@@ -82,14 +82,12 @@ class _Prebuilt(keras.Model):
 
 def compiled(model: keras.Model, train: tf.data.Dataset, strategy, **compile_args
              ) -> tuple[keras.Model, tf.data.Dataset]:
-    """``(what fit trains, the training dataset it reads)``: ``model`` compiled with ``compile_args``, and
-    the dataset with the DATA auto-shard policy (`for_replicas`); under a strategy, ``model`` wrapped
-    (`_Prebuilt`), compiled, and built with its loss and optimizer on the first batch."""
+    """``(what fit trains, the training dataset it reads)``: ``model`` compiled with ``compile_args`` (under
+    a strategy, wrapped in `_Prebuilt` first) and built with its loss and optimizer on the first batch, so
+    that its variables exist before ``fit`` (a per-epoch checkpoint restores into them,
+    `seqrec.training.checkpoints`); the dataset with the DATA auto-shard policy (`for_replicas`)."""
     train = for_replicas(train)
-    if strategy is None:
-        model.compile(**compile_args)
-        return model, train
-    trained = _Prebuilt(model)
+    trained = model if strategy is None else _Prebuilt(model)
     trained.compile(**compile_args)
     batch = next(iter(train))
     x, y = batch[0], batch[1]
@@ -108,6 +106,13 @@ def for_replicas(dataset: tf.data.Dataset) -> tf.data.Dataset:
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     return dataset.with_options(options)
+
+
+def task_name() -> str:
+    """This process's task in ``TF_CONFIG`` (``worker-1``), or ``""`` without a cluster: each task keeps
+    its own per-epoch checkpoints."""
+    task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task")
+    return f"{task.get('type', 'worker')}-{int(task.get('index', 0))}" if task else ""
 
 
 def is_chief() -> bool:

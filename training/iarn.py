@@ -9,11 +9,12 @@ import tensorflow as tf
 from keras import ops
 
 from seqrec.datasets.negatives import NegativeSampler
-from seqrec.datasets.pipelines import SequenceData, rating_pairs_dataset
+from seqrec.datasets.pipelines import EpochClock, SequenceData, rating_pairs_dataset
 from seqrec.models import iarn
 
 from . import distribute
 from .callbacks import selection_callbacks, selection_info
+from .checkpoints import fit_epochs
 from .contracts import FitContext
 from .tensorboard import AttentionImages, item_names
 
@@ -110,7 +111,8 @@ class IARNMethod:
                 "loss": loss, "jit_compile": (context or FitContext()).jit(self.jit_compile)}
 
     def dataset(self, pairs: dict, shuffle: bool = False, seed: int = 0, label: str | None = None,
-                batch: int | None = None, sampler: NegativeSampler | None = None) -> tf.data.Dataset:
+                batch: int | None = None, sampler: NegativeSampler | None = None,
+                clock: EpochClock | None = None) -> tf.data.Dataset:
         """Model inputs for ``pairs`` (``user``, ``item``, ``time``, optional ``rating``): histories
         strictly before each time, and the item's features when the variant uses them (with a
         ``sampler``, a negative item per pair too, `rating_pairs_dataset`)."""
@@ -119,7 +121,7 @@ class IARNMethod:
                                   pairs.get("rating", np.zeros(n, np.float32)), pairs["time"],
                                   user_len=self.lengths[0], item_len=self.lengths[1],
                                   batch_size=batch or self.hyperparameters["batch_size"],
-                                  shuffle=shuffle, seed=seed, label=label, sampler=sampler)
+                                  shuffle=shuffle, seed=seed, label=label, sampler=sampler, clock=clock)
         if label is None:
             return ds.map(self._features)
         return ds.map(lambda x, y: (self._features(x), y))
@@ -129,7 +131,7 @@ class IARNMethod:
         hp = self.hyperparameters
         self.setup(data)
         train, valid = data.pairs("train"), data.pairs("valid")
-        train_ds = self.dataset(train, shuffle=True, seed=context.seed, label="rating")
+        train_ds = self.dataset(train, shuffle=True, seed=context.seed, label="rating", clock=context.clock)
         trained, train_ds = distribute.compiled(self.model, train_ds, context.strategy,
                                                 **self.compile_args(context))
         valid_ds = self.dataset(valid, label="rating", batch=PREDICT_BATCH) if len(valid["user"]) else None
@@ -139,8 +141,7 @@ class IARNMethod:
                                         mode="min")
         if context.logdir is not None and len(valid["user"]) and iarn.VARIANTS[self.variant][0] in iarn.GATED:
             callbacks.append(self.attention_images(data, context.logdir / self.name))
-        history = trained.fit(train_ds, validation_data=valid_ds, epochs=hp["epochs"],
-                                 callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        history = fit_epochs(trained, train_ds, hp["epochs"], callbacks, context, validation_data=valid_ds)
         return selection_info(history, "val_loss", "min")
 
     def attention_images(self, data: SequenceData, logdir, examples: int = 8) -> AttentionImages:
@@ -242,7 +243,8 @@ class IARNRanker(IARNMethod):
 
         def labelled(pairs, shuffle):
             ds = self.dataset(pairs, shuffle=shuffle, seed=context.seed, sampler=sampler,
-                              batch=None if shuffle else PREDICT_BATCH)
+                              batch=None if shuffle else PREDICT_BATCH,
+                              clock=context.clock if shuffle else None)
             return ds.map(lambda x: (x, tf.ones_like(x["rating"])))
 
         self.pairwise = PairwiseScore(self.model)
@@ -252,8 +254,7 @@ class IARNRanker(IARNMethod):
         callbacks = selection_callbacks(self.name, hp, dataclasses.replace(context, validate=None),
                                         hp["patience"], monitor="val_loss" if valid_ds is not None else None,
                                         mode="min")
-        history = trained.fit(train_ds, validation_data=valid_ds, epochs=hp["epochs"],
-                                    callbacks=callbacks, verbose=context.verbose, shuffle=False)
+        history = fit_epochs(trained, train_ds, hp["epochs"], callbacks, context, validation_data=valid_ds)
         table = data.by_user
         tests = data.targets("test")
         self.first_test = np.full(data.users.size, np.iinfo(np.int64).max, np.int64)

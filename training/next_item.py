@@ -10,12 +10,13 @@ import tensorflow as tf
 
 from seqrec.datasets.features import item_categories
 from seqrec.datasets.negatives import NegativeSampler
-from seqrec.datasets.pipelines import SequenceData, next_item_dataset, sequence_dataset
+from seqrec.datasets.pipelines import EpochClock, SequenceData, next_item_dataset, sequence_dataset
 from seqrec.models.candidate import CandidateModel
 from seqrec.models.next_item import NextItemModel
 
 from . import distribute
 from .callbacks import selection_callbacks, selection_info
+from .checkpoints import fit_epochs
 from .contracts import FitContext
 from .tensorboard import AttentionImages, validation_examples
 
@@ -138,20 +139,22 @@ class KerasNextItem:
             batch = {**batch, **self.extra(batch)}
         return {k: batch[k] for k in keys}
 
-    def train_dataset(self, data: SequenceData, seed: int) -> tf.data.Dataset:
-        """``(inputs, next items[, weights])`` batches of the training part, reshuffled every epoch; with
-        the BPR objective the labels are ``(next item, negative)`` pairs [..., 2]."""
+    def train_dataset(self, data: SequenceData, seed: int,
+                      clock: EpochClock | None = None) -> tf.data.Dataset:
+        """``(inputs, next items[, weights])`` batches of the training part, reshuffled every epoch (seeded
+        with ``seed`` and ``clock``'s epoch); with the BPR objective the labels are ``(next item,
+        negative)`` pairs [..., 2]."""
         keys, bpr = self.keys, self.objective == "bpr"
         train = data.pairs("train")
         sampler = NegativeSampler(train["user"], train["item"], data.items.size) if bpr else None
         if not self.windows:
             ds = next_item_dataset(data.by_user, data.targets("train"), max_len=self.max_len,
                                    batch_size=self.batch_size, padding=self.padding, shuffle=True, seed=seed,
-                                   sampler=sampler, n_negatives=int(bpr))
+                                   sampler=sampler, n_negatives=int(bpr), clock=clock)
             return ds.map(lambda x: (self.select(x, keys), _labels(x, "target", bpr)))
         table = data.history_tables(("train",))[0]
         ds = sequence_dataset(table, max_len=self.max_len, batch_size=self.window_batch, shuffle=True,
-                              seed=seed, sampler=sampler, n_negatives=self.max_len if bpr else 0)
+                              seed=seed, sampler=sampler, n_negatives=self.max_len if bpr else 0, clock=clock)
         return ds.map(lambda x: (self.select(x, keys), _labels(x, "targets", bpr),
                                  tf.cast(x["mask"], tf.float32)))
 
@@ -168,15 +171,15 @@ class KerasNextItem:
         self.eval_keys = list(self.eval_model.input_keys) if self.windows else self.keys
         self._predict = tf.function(lambda x: self.eval_model(x, training=False), reduce_retracing=True)
         loss = target_mean_cross_entropy() if self.objective == "softmax" else PairwiseRanking()
-        trained, train = distribute.compiled(self.model, self.train_dataset(data, context.seed),
+        train = self.train_dataset(data, context.seed, context.clock)
+        trained, train = distribute.compiled(self.model, train,
                                              context.strategy, optimizer=self._optimizer(), loss=loss,
                                              jit_compile=context.jit(self.jit_compile))
         callbacks = selection_callbacks(self.name, self.hyperparameters, context, self.patience,
                                         before=self.sync)
         if context.logdir is not None and hasattr(self.eval_model, "attention"):
             callbacks.append(self.attention_images(data, context.logdir / self.name))
-        history = trained.fit(train, epochs=self.epochs, callbacks=callbacks, verbose=context.verbose,
-                              shuffle=False)
+        history = fit_epochs(trained, train, self.epochs, callbacks, context)
         self.sync()
         return selection_info(history, f"val_{context.monitor}", context.mode)
 

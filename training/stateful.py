@@ -9,11 +9,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from seqrec.datasets.pipelines import SequenceData, lane_dataset
+from seqrec.datasets.pipelines import EpochClock, SequenceData, lane_dataset
 from seqrec.datasets.sequences import SequenceTable
 
 from . import distribute
 from .callbacks import EpochTimer, selection_callbacks, selection_info
+from .checkpoints import fit_epochs
 from .contracts import FitContext
 from .next_item import target_mean_cross_entropy
 from .tensorboard import AttentionImages, item_names
@@ -49,9 +50,11 @@ class StatefulNextItem:
                                 "batch_lanes": lanes, "unrolled_steps": steps, "global_clipnorm": clipnorm,
                                 **(hyperparameters or {})}
 
-    def train_dataset(self, table: SequenceTable, seed: int) -> tf.data.Dataset:
-        """``(inputs, next items, weights)`` batches of ``table``, the training sequences."""
-        ds = lane_dataset(table, lanes=self.lanes, steps=self.steps, seed=seed)
+    def train_dataset(self, table: SequenceTable, seed: int,
+                      clock: EpochClock | None = None) -> tf.data.Dataset:
+        """``(inputs, next items, weights)`` batches of ``table``, the training sequences (users shuffled
+        with ``seed`` and ``clock``'s epoch)."""
+        ds = lane_dataset(table, lanes=self.lanes, steps=self.steps, seed=seed, clock=clock)
         return ds.map(lambda x: ({k: x[k] for k in ("items", "mask", "user", "reset")}, x["targets"],
                                  tf.cast(x["mask"], tf.float32)))
 
@@ -64,7 +67,7 @@ class StatefulNextItem:
         self.model = self.build(data)
         table = data.history_tables(("train",))[0]
         trained, train = distribute.compiled(
-            self.model, self.train_dataset(table, context.seed), context.strategy,
+            self.model, self.train_dataset(table, context.seed, context.clock), context.strategy,
             optimizer=keras.optimizers.Adam(self.learning_rate, global_clipnorm=self.clipnorm),
             loss=target_mean_cross_entropy(), jit_compile=context.jit(self.jit_compile))
         self._encode = tf.function(lambda x, s: self.model.encode(x, s, training=False),
@@ -76,11 +79,12 @@ class StatefulNextItem:
             callbacks.append(self.attention_images(data, context.logdir / self.name))
         with warnings.catch_warnings():  # an epoch's length depends on its lane schedule, so Keras cannot
             warnings.filterwarnings("ignore", message="Your input ran out of data")  # know it in advance
-            history = trained.fit(train, epochs=self.epochs, callbacks=callbacks, verbose=context.verbose,
-                                  shuffle=False)
+            history = fit_epochs(trained, train, self.epochs, callbacks, context)
         tuples = int(np.maximum(np.diff(table.offsets) - 1, 0).sum())  # (item, next item) pairs of an epoch
-        return {**selection_info(history, f"val_{context.monitor}", context.mode),
-                "train_tuples_per_s": round(tuples / float(np.median(timer.seconds)), 1)}
+        info = selection_info(history, f"val_{context.monitor}", context.mode)
+        if timer.seconds:  # none when a resumed fit had no epoch left
+            info["train_tuples_per_s"] = round(tuples / float(np.median(timer.seconds)), 1)
+        return info
 
     def attention_images(self, data: SequenceData, logdir, examples: int = 8, steps: int = 50
                          ) -> AttentionImages:
