@@ -76,7 +76,7 @@ def target_counts(scores, targets, exclude=None) -> dict[str, np.ndarray]:
     """
     targets = tf.convert_to_tensor(targets, tf.int32)
     counter = _counter(int(targets.shape[1]), exclude is not None, COUNT_MAX_TARGETS)
-    inputs = [tf.convert_to_tensor(scores, tf.float32), targets]
+    inputs = [tf.cast(scores, tf.float32), targets]  # a mixed-precision model may score in (b)float16
     if exclude is not None:
         inputs.append(tf.convert_to_tensor(exclude, tf.bool))
     return {k: v.numpy() for k, v in counter(*inputs).items()}

@@ -409,7 +409,7 @@ class RatingTask:
             for start in range(0, len(users), self.batch_users):
                 chunk = slice(start, start + self.batch_users)
                 scores = method.score_all(users[chunk], times[chunk])
-                yield {"scores": tf.convert_to_tensor(scores, tf.float32),
+                yield {"scores": tf.cast(scores, tf.float32),
                        "targets": targets[chunk], "user": users[chunk],
                        "exclude": items_mask(rated[chunk], data.items.size) | ~known}
 

@@ -113,9 +113,10 @@ def parser(description: str, default_out: str | Path,
                         "GPU of this machine) or multi-worker (the machines of TF_CONFIG; see the README)")
     p.add_argument("--jit-compile", choices=("on", "off"),
                    help="XLA for every Keras training step (default: each method's own choice)")
-    p.add_argument("--mixed-precision", choices=precision.PRECISIONS,
-                   help="Keras' mixed precision for every Keras method: float16 (a GPU's tensor cores) or "
-                        "bfloat16 compute, float32 variables, softmax and loss (default: float32 throughout)")
+    p.add_argument("--mixed-precision", choices=(*precision.PRECISIONS, "float16"),
+                   help="Keras' mixed precision for every Keras method: bfloat16 compute (a GPU's tensor "
+                        "cores from the A100 on), float32 variables, logits, softmax and loss (default: "
+                        "float32 throughout); float16 is refused, the time inputs in seconds overflow it")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run of the same command: every (dataset, method) run it "
                         f"finished, kept under OUT/{resume.FOLDER}, is read back, only the rest are computed")

@@ -60,8 +60,8 @@ class RunOptions:
       strategy: the distribution strategy of every Keras trainer (`seqrec.training.distribute`:
         ``default``, ``mirrored`` or ``multi-worker``).
       jit_compile: XLA for every Keras training step (None: each method's own choice).
-      mixed_precision: ``float16`` or ``bfloat16``: every Keras method built and fitted under Keras' mixed
-        policy (`seqrec.training.precision`: low-precision compute, float32 variables, softmax and loss);
+      mixed_precision: ``bfloat16``: every Keras method built and fitted under Keras' mixed policy
+        (`seqrec.training.precision`: bfloat16 compute, float32 variables, logits, softmax and loss);
         None: float32 throughout.
       checkpoints: the folder where each finished (dataset, method) run is kept as it completes
         (`seqrec.experiments.resume`), or None (nothing kept).
@@ -91,9 +91,7 @@ class RunOptions:
             raise ValueError(f"profile must be one of {PROFILES}, got {self.profile!r}")
         if self.strategy not in distribute.STRATEGIES:
             raise ValueError(f"strategy must be one of {distribute.STRATEGIES}, got {self.strategy!r}")
-        if self.mixed_precision not in (None, *precision.PRECISIONS):
-            raise ValueError(f"mixed_precision must be one of {precision.PRECISIONS}, "
-                             f"got {self.mixed_precision!r}")
+        precision.check(self.mixed_precision)
         if self.resume and not self.checkpoints:
             raise ValueError("resume needs the checkpoint folder of the interrupted run (checkpoints)")
         if self.datasets is not None:

@@ -85,7 +85,7 @@ class MultiRowItemAttention(keras.layers.Layer):
         else:
             weights = ops.softmax(logits, axis=-1)
         if self.penalty:
-            self.add_loss(self.penalty * ops.mean(redundancy(weights)))
+            self.add_loss(ops.cast(self.penalty * ops.mean(redundancy(weights)), "float32"))
         rows = ops.matmul(weights, inputs)
         return (rows, weights) if return_attention else rows
 

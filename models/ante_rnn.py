@@ -141,7 +141,8 @@ class AnteRNN(keras.Model):
                                                         use_interval, kernel_regularizer=reg,
                                                         name="contextual_attention")
         self.gru = keras.layers.GRU(dim, return_sequences=True, kernel_regularizer=reg, name="gru")
-        self.output_layer = keras.layers.Dense(n_items, kernel_regularizer=reg, name="w_s")
+        self.output_layer = keras.layers.Dense(n_items, kernel_regularizer=reg, name="w_s",
+                                               dtype="float32")  # float32 logits under mixed precision
         self.triplet = HardestNegativeTripletLoss(margin)
         self.seeds = keras.random.SeedGenerator(0)
 
@@ -244,7 +245,7 @@ class AnteRNN(keras.Model):
     def call(self, inputs, training=False):
         h = self.states(inputs, training)
         if training and self.triplet_weight and self.modality != "text":
-            self.add_loss(self.triplet_weight * self.triplet_loss())
+            self.add_loss(ops.cast(self.triplet_weight * self.triplet_loss(), "float32"))
         logits = self.output_layer(h if self.all_positions else h[:, -1])
         return logits
 

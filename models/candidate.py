@@ -79,7 +79,8 @@ class CandidateModel(ItemCategories, keras.Model):
         candidates = self.embed(inputs["candidates"])
         h = self.encode(inputs, self.embed(inputs["items"]), candidates, training=training)
         if self.l2:
-            self.add_loss(self.l2 * 0.5 * (ops.sum(ops.square(h)) + ops.sum(ops.square(candidates))))
+            self.add_loss(ops.cast(self.l2 * 0.5 * (ops.sum(ops.square(h)) + ops.sum(ops.square(candidates))),
+                                  "float32"))
         return ops.sum(h * candidates, axis=-1)
 
     def get_config(self):

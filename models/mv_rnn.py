@@ -93,7 +93,7 @@ class MVRNN(NextItemModel):
             f_in, g_in = f * keep[..., :1], g * keep[..., 1:]
         m = self.fused(f_in, g_in)
         if training and self.reconstruction:
-            self.add_loss(self.reconstruction * self.reconstruction_loss(f, g, m))
+            self.add_loss(ops.cast(self.reconstruction * self.reconstruction_loss(f, g, m), "float32"))
         return ops.concatenate([super().embed(inputs, training), m], axis=-1)
 
     def encode(self, inputs, x, training=False):

@@ -135,7 +135,9 @@ class NextItemModel(ItemCategories, keras.Model):
     def call(self, inputs, training=False):
         x = self.embed(inputs, training)
         users = self.dropout(self.encode(inputs, x, training), training=training)
-        logits = ops.einsum("bqd,nd->bqn", users, self.item_embedding.embeddings)
+        # float32 logits under mixed precision: no ties from (b)float16 rounding among the item scores
+        logits = ops.einsum("bqd,nd->bqn", ops.cast(users, "float32"),
+                            ops.cast(self.item_embedding.embeddings, "float32"))
         return logits if self.all_positions else logits[:, 0]
 
     def with_mode(self, all_positions: bool, length: int) -> "NextItemModel":

@@ -21,8 +21,10 @@ class TopPop:
         self.n_users, self.n_items = int(n_users), int(n_items)
         self.hyperparameters: dict = {}
 
-    def fit(self, train: dict, valid: dict | None = None, negative_sampler=None, verbose: int = 0) -> dict:
-        """Count each item's training events (``valid`` and the sampler are not used)."""
+    def fit(self, train: dict, valid: dict | None = None, negative_sampler=None, verbose: int = 0,
+            checkpoint=None) -> dict:
+        """Count each item's training events (``valid``, the sampler and ``checkpoint`` are not used: one
+        pass, no epochs)."""
         self.counts = np.bincount(np.asarray(train["item"]), minlength=self.n_items).astype(np.float32)
         return {}
 
@@ -44,7 +46,8 @@ class PersonalPop(TopPop):
 
     name = "P-Pop"
 
-    def fit(self, train: dict, valid: dict | None = None, negative_sampler=None, verbose: int = 0) -> dict:
+    def fit(self, train: dict, valid: dict | None = None, negative_sampler=None, verbose: int = 0,
+            checkpoint=None) -> dict:
         super().fit(train)
         self.tie_break = self.counts / (self.counts.sum() + np.float32(1.0))
         return {}

@@ -94,8 +94,8 @@ class UserGRU(keras.Model):
             extra = {"omega": omega} if variant == "rectified" else {}
             self.rnn = ProjectedRNN(CELLS[variant](units, units, **weights, **extra), return_sequences=True,
                                     return_state=True, name=f"{variant}_gru")
-        self.output_layer = keras.layers.Dense(n_items, kernel_initializer=uniform(),
-                                               bias_initializer=uniform(), name="output")
+        self.output_layer = keras.layers.Dense(n_items, kernel_initializer=uniform(),  # float32 logits
+                                               bias_initializer=uniform(), name="output", dtype="float32")
         self.carry = self.add_weight(shape=(lanes, units), initializer="zeros", trainable=False,
                                      name="carry")
 
@@ -106,7 +106,8 @@ class UserGRU(keras.Model):
         if self.user_embedding is not None:
             user = self.user_embedding(inputs["user"])
             if training and self.user_l2:
-                self.add_loss(self.user_l2 * ops.mean(ops.sum(ops.square(user), axis=-1)))
+                penalty = self.user_l2 * ops.mean(ops.sum(ops.square(user), axis=-1))
+                self.add_loss(ops.cast(penalty, "float32"))  # float32 under mixed precision
             user = self.user_dropout(user, training=training)
             x = ops.concatenate([x, ops.broadcast_to(user[:, None, :], ops.shape(x))], axis=-1)
         return x

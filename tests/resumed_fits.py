@@ -1,6 +1,6 @@
 """Run by `tests/test_checkpoints.py` in a process of its own, with deterministic TensorFlow ops.
 
-``python resumed_fits.py families FOLDER``: for each model family (`model_families`), a fit of three
+``python resumed_fits.py families FOLDER``: for each trainer's model family (`model_families`), a fit of three
 epochs with per-epoch checkpoints, then the same fit interrupted after its second epoch (its epoch cap
 lowered to 2: the checkpoint a kill in the third epoch leaves) and resumed with the cap back at 3 by a new
 method object, as a restarted process would; prints one JSON line per family with both fits' final
@@ -23,6 +23,10 @@ from seqrec.experiments.pipeline import RunOptions, fit
 from seqrec.training import FactorAdapter, IARNMethod
 
 EPOCHS = 3
+# a family per trainer (Ante-RNN trains with KerasNextItem, as MTAM does); DMRAN keeps its dropout, so
+# the random generators' states are restored too
+RESUMED = ("MTAM (KerasNextItem)", "BPR-MF (factor model)", "IARN (rating)", "DMRAN (KerasCandidate)",
+           "UserGRU (stateful lanes)")
 
 
 def with_epochs(method, epochs: int):
@@ -54,14 +58,13 @@ def fitted(prepared, method, folder: Path) -> dict:
 
 def main(argv) -> None:
     data = load("synthetic-small")
-    built = families(data)
     if argv[0] == "one":
-        prepared, build = built[argv[1]]
+        prepared, build = families(data, [argv[1]])[argv[1]]
         row = fitted(prepared, with_epochs(build(), EPOCHS), Path(argv[2]))
         print(json.dumps({"family": argv[1], **row}), flush=True)
         return
     root = Path(argv[1])
-    for k, (family, (prepared, build)) in enumerate(built.items()):
+    for k, (family, (prepared, build)) in enumerate(families(data, RESUMED).items()):
         full = fitted(prepared, with_epochs(build(), EPOCHS), root / f"full-{k}")
         interrupted = fitted(prepared, with_epochs(build(), EPOCHS - 1), root / f"resumed-{k}")
         resumed = fitted(prepared, with_epochs(build(), EPOCHS), root / f"resumed-{k}")

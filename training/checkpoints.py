@@ -138,10 +138,11 @@ def maker(context: FitContext) -> Callable[..., EpochCheckpoint] | None:
 
 def fit_epochs(model: keras.Model, dataset, epochs: int, callbacks: list, context: FitContext,
                **kwargs) -> keras.callbacks.History:
-    """``model.fit(dataset)`` for ``epochs``, its pipeline's clock set each epoch (`ClockCallback` with
-    ``context.clock``), and with ``context.checkpoint`` a checkpoint after every epoch from which a
-    killed fit resumes (`EpochCheckpoint`); the history covers every epoch, those before a resume too."""
-    callbacks = [ClockCallback(context.clock), *callbacks]
+    """``model.fit(dataset)`` for ``epochs`` with ``callbacks`` and ``context.callbacks``, its pipeline's
+    clock set each epoch (`ClockCallback` with ``context.clock``), and with ``context.checkpoint`` a
+    checkpoint after every epoch from which a killed fit resumes (`EpochCheckpoint`); the history covers
+    every epoch, those before a resume too."""
+    callbacks = [ClockCallback(context.clock), *callbacks, *context.callbacks]
     initial, saver = 0, None
     if context.checkpoint is not None:
         saver = EpochCheckpoint(context.checkpoint, callbacks)

@@ -40,6 +40,7 @@ class FitContext:
       checkpoint: a folder for the fit's per-epoch checkpoints (`seqrec.training.checkpoints`): a fit
         finds its last one there and resumes after it. None: no checkpoints.
       clock: the `EpochClock` of the fit's training pipeline (its epochs seed the shuffle and the negatives).
+      callbacks: more Keras callbacks for a Keras trainer's ``fit`` (e.g. a benchmark's epoch timer).
     """
 
     seed: int = 0
@@ -52,6 +53,7 @@ class FitContext:
     jit_compile: bool | None = None
     checkpoint: Path | None = None
     clock: EpochClock = dataclasses.field(default_factory=EpochClock)
+    callbacks: list = dataclasses.field(default_factory=list)
 
     def jit(self, default: bool) -> bool:
         """Whether to compile the training step with XLA: ``jit_compile``, else the method's ``default``."""
