@@ -1,9 +1,12 @@
 """`seqrec.training.distribute`: every model family trains under `MirroredStrategy` over two logical CPU
 devices (`tests/distributed_fits.py`, in a process of its own) with its variables mirrored on both, to
 the validation result of one device within a stated tolerance; UserGRU's stateful lanes refuse with a
-clear error; the strategy, replicas and XLA choice reach the manifest; and the command line checks them."""
+clear error; two worker processes on localhost train in sync under `MultiWorkerMirroredStrategy`; the
+strategy, replicas and XLA choice reach the manifest; and the command line checks them."""
 
 import json
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +74,33 @@ def test_chief_is_worker_zero_or_the_chief(monkeypatch):
     assert not distribute.is_chief()
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
     assert distribute.is_chief()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_workers_on_localhost_train_in_sync_to_the_one_device_result(fits):
+    """Two processes, one `MultiWorkerMirroredStrategy` cluster on loopback addresses, bounded in time:
+    both workers see two replicas, end with the same validation curve (synchronous training), and reach
+    the one-device result within MTAM's tolerance."""
+    cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
+    script = Path(__file__).with_name("multi_worker_fit.py")
+    workers = [subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env={**os.environ, "TF_CONFIG": json.dumps(
+                                    {"cluster": cluster, "task": {"type": "worker", "index": k}})})
+               for k in range(2)]
+    try:
+        outs = [w.communicate(timeout=600) for w in workers]
+    finally:
+        for w in workers:
+            w.kill()
+    for w, (_, err) in zip(workers, outs, strict=True):
+        assert w.returncode == 0, err[-3000:]
+    rows = [json.loads(next(line for line in out.splitlines() if line.startswith("{"))) for out, _ in outs]
+    assert [r["replicas"] for r in rows] == [2, 2] and [r["chief"] for r in rows] == [True, False]
+    assert rows[0]["valid"] == rows[1]["valid"]
+    one = fits[("MTAM (KerasNextItem)", "default")]["valid"][-1]
+    assert abs(rows[0]["valid"][-1] - one) <= TOLERANCE["MTAM (KerasNextItem)"] * abs(one)

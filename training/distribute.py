@@ -79,6 +79,21 @@ class _Prebuilt(keras.Model):
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Nothing to build: `compiled` built the model, its loss and its optimizer."""
 
+    def train_step(self, data):
+        return _reducible(self, super().train_step(data))
+
+    def test_step(self, data):
+        return _reducible(self, super().test_step(data))
+
+
+def _reducible(model: keras.Model, logs: dict) -> dict:
+    """A step's logs as Keras 3.15 can reduce them over a multi-worker cluster: it reduces each with
+    ``strategy.reduce("MEAN", value, axis=0)``, which fails on a scalar ("Invalid reduction dimension 0",
+    tensorflow/tensorflow#72388), so each scalar gets that axis (the reduction then returns a scalar)."""
+    if not isinstance(model.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return logs
+    return {k: tf.reshape(v, [1]) if v.shape.rank == 0 else v for k, v in logs.items()}
+
 
 def compiled(model: keras.Model, train: tf.data.Dataset, strategy, **compile_args
              ) -> tuple[keras.Model, tf.data.Dataset]:

@@ -12,7 +12,8 @@ cores; a CPU emulates it (slower: use it to test, not to train).
 
 float16 is refused: its range ends at 65,504, and the models' time inputs in seconds (gaps, ages: a day
 is 86,400 s) would overflow to infinity when Keras casts a model's inputs to its compute dtype (measured
-here: Ante-RNN scored NaN, MTAM lost a sixth of its validation NDCG@10 to saturated time features).
+on the smoke data: Ante-RNN scored NaN; MTAM's validation NDCG@10 after one epoch fell from 0.0246 in
+float32, and 0.0246 in bfloat16, to 0.0205).
 """
 
 import contextlib
