@@ -215,7 +215,8 @@ class Recommender:
         if valid_fn is not None:  # the early stopping every trainer of the suite uses, driven per epoch
             stopper = early_stopping(f"val_{metric}", "min" if metric == "rmse" else "max", self.patience)
         saver, first = self._checkpoint(checkpoint, stopper), 0
-        self._build_network()
+        if saver is not None and saver.saved:  # a checkpoint to restore into the network's variables
+            self._build_network()
         for callback in (stopper, saver):
             if callback is not None:
                 callback.set_model(self.network)
@@ -254,8 +255,8 @@ class Recommender:
 
     def _build_network(self) -> None:
         """Create the network's variables (and its optimiser's) before the first epoch, from one example
-        of the first epoch's data, so that a checkpoint can be restored into them; the generator that
-        orders the epochs is put back as it was."""
+        of the first epoch's data, so that a checkpoint can be restored into them (only then: it costs an
+        epoch's data); the generator that orders the epochs is put back as it was."""
         state = self.rng.bit_generator.state
         x, _ = self._epoch_data(0)
         self.rng.bit_generator.state = state

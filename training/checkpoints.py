@@ -120,10 +120,9 @@ class EpochCheckpoint(keras.callbacks.Callback):
         """``history`` of a resumed fit with the epochs before it put back in front."""
         done = len(self.logs) - len(history.epoch)
         if done > 0:
-            before = self.logs[:done]
-            history.history = {k: [log[k] for log in before if k in log] + list(v)
-                                for k, v in history.history.items()} or {
-                k: [log[k] for log in before] for k in before[0]}
+            before, after = self.logs[:done], history.history
+            history.history = {k: [log[k] for log in before if k in log] + list(after.get(k, []))
+                               for k in after or before[0]}
             history.epoch = list(range(done)) + list(history.epoch)
         return history
 
