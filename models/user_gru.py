@@ -30,13 +30,21 @@ Readings where the paper is silent:
 * **Stateful training.** The state is carried from one 20-step chunk of a user's sequence to the next
   (truncated back-propagation through time over whole sequences, as in the PTB models the paper cites,
   [58]): the non-trainable ``carry`` [lanes, units] holds each lane's last state, and a batch's ``reset``
-  flags start a new user from the zero state. Gradients stop at chunk borders.
+  flags start a new user from the zero state. Gradients stop at chunk borders. Under a `tf.distribute`
+  strategy of R replicas each replica trains on the same R-th of every batch's lanes (Keras splits a
+  global batch into contiguous per-replica slices, always in the same order), so the carry is a
+  per-replica (ON_READ) variable of ``lanes / R`` rows: each replica keeps the states of its own lanes,
+  read and written only by it. Outside a replica (a checkpoint, early stopping's best weights) it reads
+  as the first replica's rows and an assignment sets every replica's; that loses nothing, because
+  every lane starts a new user (or idles) at an epoch's first batch.
 
 Inputs (dict): ``items`` int [B, T], ``mask`` bool [B, T] (padded steps keep the state), ``user`` int [B]
 and, in training, ``reset`` bool [B]. Output: logits [B, T, n_items], the prediction after every step.
 """
 
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from seqrec.layers import AttentionalUserGRUCell, LinearUserGRUCell, ProjectedRNN, RectifiedLinearUserGRUCell
@@ -57,7 +65,8 @@ class UserGRU(keras.Model):
       variant: ``"standard"`` (Keras' GRU with ``reset_after=False``, the Cho et al. step the user cells
         extend), ``"linear"`` (Eq. 3-5), ``"rectified"`` (Eq. 6-7) or ``"attentional"`` (Eq. 8-10).
       units: hidden size (Table 1: 1000); the embeddings take the same size (section 4.1.3).
-      lanes: rows of a training batch (Table 1: 1000), the size of the carried state.
+      lanes: rows of a training batch (Table 1: 1000), the size of the carried state; under a
+        distribution strategy, the global batch, which must split evenly over the replicas.
       item_keep, user_keep: dropout keep probabilities (0.8, 0.5).
       user_l2: weight of the user-side penalty (0.01).
       init_scale: every weight from uniform(-init_scale, init_scale) (0.1).
@@ -96,8 +105,14 @@ class UserGRU(keras.Model):
                                     return_state=True, name=f"{variant}_gru")
         self.output_layer = keras.layers.Dense(n_items, kernel_initializer=uniform(),  # float32 logits
                                                bias_initializer=uniform(), name="output", dtype="float32")
-        self.carry = self.add_weight(shape=(lanes, units), initializer="zeros", trainable=False,
-                                     name="carry")
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if lanes % replicas:
+            raise ValueError(f"UserGRU: {lanes} lanes do not split evenly over {replicas} replicas, and each "
+                             "replica carries the states of its own share of the lanes; choose a number of "
+                             "lanes divisible by the replicas")
+        self.carry = keras.Variable(np.zeros((lanes // replicas, units), "float32"), trainable=False,
+                                    synchronization="on_read", aggregation="only_first_replica",
+                                    name="carry")
 
     def step_inputs(self, inputs, training=False):
         """The recurrence's input at every step [B, T, units] (with the user: ``[e_i ; e_v]``, [B, T,
@@ -133,8 +148,9 @@ class UserGRU(keras.Model):
         return ops.mean(self.rnn.cell.gate(x, previous), axis=-1)
 
     def call(self, inputs, training=False):
-        """Logits [B, T, n_items]. With ``reset`` in the inputs (training batches of `lanes` rows), each
-        row starts from its lane's carried state unless reset, and the last state is carried on."""
+        """Logits [B, T, n_items]. With ``reset`` in the inputs (training batches of `lanes` rows, a
+        replica's share of them under a strategy), each row starts from its lane's carried state unless
+        reset, and the last state is carried on."""
         if "reset" in inputs:
             initial = ops.where(ops.cast(inputs["reset"], "bool")[:, None], 0.0, self.carry)
             h, state = self.encode(inputs, initial, training)

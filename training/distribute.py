@@ -98,16 +98,17 @@ def _reducible(model: keras.Model, logs: dict) -> dict:
 def compiled(model: keras.Model, train: tf.data.Dataset, strategy, **compile_args
              ) -> tuple[keras.Model, tf.data.Dataset]:
     """``(what fit trains, the training dataset it reads)``: ``model`` compiled with ``compile_args`` (under
-    a strategy, wrapped in `_Prebuilt` first) and built with its loss and optimizer on the first batch, so
-    that its variables exist before ``fit`` (a per-epoch checkpoint restores into them,
+    a strategy, wrapped in `_Prebuilt` first) and built with its loss and optimizer on one replica's share
+    of the first batch, the batch size each replica's model sees in ``fit`` (UserGRU's per-replica carry
+    takes it), so that its variables exist before ``fit`` (a per-epoch checkpoint restores into them,
     `seqrec.training.checkpoints`); the dataset with the DATA auto-shard policy (`for_replicas`)."""
     train = for_replicas(train)
     trained = model if strategy is None else _Prebuilt(model)
     trained.compile(**compile_args)
     batch = next(iter(train))
-    x, y = batch[0], batch[1]
-    trained.compute_loss(x, y, trained(x, training=False), batch[2] if len(batch) > 2 else None,
-                         training=False)
+    share = tf.nest.flatten(batch[1])[0].shape[0] // replicas(strategy)
+    x, y, *weights = tf.nest.map_structure(lambda t: t[:share], batch)
+    trained.compute_loss(x, y, trained(x, training=False), weights[0] if weights else None, training=False)
     trained.optimizer.build(trained.trainable_variables)
     return trained, train
 

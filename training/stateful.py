@@ -60,10 +60,6 @@ class StatefulNextItem:
 
     @distribute.in_scope
     def fit(self, data: SequenceData, context: FitContext) -> dict:
-        if distribute.replicas(context.strategy) > 1:
-            raise ValueError(f"{self.name}: the stateful lanes carry each user's state from one batch to the "
-                             "next in one variable, which replicas would split; train it with --strategy "
-                             "default (one device)")
         self.model = self.build(data)
         table = data.history_tables(("train",))[0]
         trained, train = distribute.compiled(
