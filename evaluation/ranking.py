@@ -2,12 +2,14 @@
 
 A scorer turns one batch of evaluation examples into scores over every item ([batch, n_items]); the
 evaluator ranks the batch's targets (`seqrec.evaluation.metrics`) and keeps only per-row metrics, so
-at most one batch of scores is in memory: 256 rows x 60k items is 61 MB of float32. The batch size of
-the evaluation dataset is the chunk size.
+at most one batch of scores is in memory (one per replica under a mirrored strategy, `over_replicas`):
+256 rows x 60k items is 61 MB of float32. The batch size of the evaluation dataset is the chunk size.
 """
 
 import dataclasses
-from collections.abc import Callable, Iterable
+import functools
+import itertools
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -65,11 +67,13 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
     """Rank each batch's targets among all items and collect per-row metrics.
 
     Args:
-      batches: dicts with ``scores`` float [B, N], ``targets`` int [B] or [B, T] (0 = none, each item at
-        most once per row), ``user`` [B], and optionally ``exclude`` bool [B, N] (items not ranked for
-        that row) and ``sampled`` int [B], one sampled negative item per row: the row's
-        ``sampled_auc`` is then 1 when its (first) target scores above that item, 0.5 on a tie and 0
-        below (ATRank's and DMRAN's AUC, Eq. 23 with one negative; ties count one half, as everywhere).
+      batches: dicts with ``scores`` float [B, N] (or a function of no argument that returns them, called
+        where the batch is evaluated: its replica's device under a mirrored strategy, `over_replicas`),
+        ``targets`` int [B] or [B, T] (0 = none, each item at most once per row), ``user`` [B], and
+        optionally ``exclude`` bool [B, N] (items not ranked for that row) and ``sampled`` int [B], one
+        sampled negative item per row: the row's ``sampled_auc`` is then 1 when its (first) target
+        scores above that item, 0.5 on a tie and 0 below (ATRank's and DMRAN's AUC, Eq. 23 with one
+        negative; ties count one half, as everywhere).
       ks: cut-offs.
       ties: the tie rule of the top-K metrics' ranks (`seqrec.evaluation.metrics.TIES`).
       with_auc: also compute the per-row AUC against every ranked non-target item (ties count one
@@ -83,24 +87,22 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
         (positions in evaluation order) and their users, and how many.
     """
     frames, bad, bad_users, seen = [], [], [], 0
-    for batch in batches:
-        targets = np.asarray(batch["targets"])
-        targets = targets[:, None] if targets.ndim == 1 else targets
+    for batch, kept in over_replicas(_statistics, batches):
+        targets = _targets(batch)
         _check_targets(targets, batch["user"], seen, method)
-        finite = tf.reduce_all(tf.math.is_finite(tf.convert_to_tensor(batch["scores"])[:, 1:]), 1)
-        rows = np.flatnonzero(~finite.numpy())
+        rows = np.flatnonzero(~kept["finite"])
         bad += list(seen + rows)
         bad_users += list(np.asarray(batch["user"])[rows])
         seen += len(targets)
-        if bad:  # keep counting bad rows, but stop computing metrics that cannot be reported
+        if bad:  # keep counting bad rows, but stop collecting metrics that cannot be reported
             continue
-        counts = metrics.target_counts(batch["scores"], targets, batch.get("exclude"))
+        counts = kept["counts"]
         row = {"user": np.asarray(batch["user"])}
         row.update(metrics.at_k(metrics.ranks(counts, ties), counts["valid"], ks))
         if with_auc:
             row["auc"] = metrics.auc(counts)
         if "sampled" in batch:
-            row["sampled_auc"] = metrics.pair_auc(batch["scores"], targets[:, 0], batch["sampled"])
+            row["sampled_auc"] = kept["sampled_auc"]
         frames.append(pd.DataFrame(row))
     if bad:
         raise ScoreError(
@@ -109,6 +111,50 @@ def evaluate_ranking(batches: Iterable[dict], ks: Iterable[int], ties: str = "pe
             "probably diverged: lower its learning rate, clip its gradients, or check its inputs for NaN.")
     return RankingResult(pd.concat(frames, ignore_index=True),
                          protocol=protocol or f"full ranking, ties {ties}")
+
+
+def _targets(batch: dict) -> np.ndarray:
+    targets = np.asarray(batch["targets"])
+    return targets[:, None] if targets.ndim == 1 else targets
+
+
+def _statistics(batch: dict) -> dict:
+    """What `evaluate_ranking` keeps of one batch's scores (computed here when ``scores`` is a function):
+    whether each row's scores are finite, where its targets fall (`seqrec.evaluation.metrics.target_counts`)
+    and, with ``sampled``, its one-pair AUC."""
+    scores = batch["scores"]() if callable(batch["scores"]) else batch["scores"]
+    targets = _targets(batch)
+    kept = {"finite": tf.reduce_all(tf.math.is_finite(tf.convert_to_tensor(scores)[:, 1:]), 1).numpy(),
+            "counts": metrics.target_counts(scores, targets, batch.get("exclude"))}
+    if "sampled" in batch:
+        kept["sampled_auc"] = metrics.pair_auc(scores, targets[:, 0], batch["sampled"])
+    return kept
+
+
+def over_replicas(work: Callable[[dict], dict], batches: Iterable[dict]) -> Iterator[tuple[dict, dict]]:
+    """``(batch, work(batch))`` for each batch, in order. In the scope of a `tf.distribute.MirroredStrategy`
+    of R replicas (a trainer's validation, or `seqrec.experiments.pipeline`'s test under ``--strategy
+    mirrored``), R batches at a time are evaluated concurrently, batch k on replica k mod R, each on its
+    replica's device with its copy of the model's variables (``strategy.run``): evaluation is sharded
+    across batches, not run on one device while the others wait. Elsewhere one batch at a time on the
+    default device. ``work`` must not use collective operations (an idle replica of the last round runs
+    nothing)."""
+    strategy = tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync if isinstance(strategy, tf.distribute.MirroredStrategy) else 1
+    batches = iter(batches)
+    while chunk := list(itertools.islice(batches, replicas)):
+        if replicas == 1:
+            yield chunk[0], work(chunk[0])
+            continue
+        results = [None] * len(chunk)
+
+        def on_replica(chunk=chunk, results=results):
+            k = int(tf.distribute.get_replica_context().replica_id_in_sync_group)
+            if k < len(chunk):
+                results[k] = work(chunk[k])
+
+        strategy.run(on_replica)
+        yield from zip(chunk, results, strict=True)
 
 
 def _check_targets(targets: np.ndarray, users, offset: int, method: str) -> None:
@@ -132,11 +178,13 @@ def score_batches(score_fn: Callable[[dict], tf.Tensor], dataset: tf.data.Datase
                   target_key: str = "target", exclude_key: str | None = None) -> Iterable[dict]:
     """Adapt a dataset of evaluation examples to `evaluate_ranking`'s batches.
 
-    ``score_fn(batch)`` returns scores [B, n_items]; ``exclude_key`` names a padded item list in the
-    batch (e.g. ``"items"``, the history) whose items are not ranked.
+    ``score_fn(batch)`` returns scores [B, n_items] (called by `evaluate_ranking`, on the batch's replica);
+    ``exclude_key`` names a padded item list in the batch (e.g. ``"items"``, the history) whose items are
+    not ranked.
     """
     for batch in dataset:
-        out = {"scores": score_fn(batch), "targets": batch[target_key], "user": batch["user"]}
+        out = {"scores": functools.partial(score_fn, batch), "targets": batch[target_key],
+               "user": batch["user"]}
         if exclude_key is not None:
             out["exclude"] = items_mask(batch[exclude_key], n_items)
         yield out

@@ -19,6 +19,7 @@ pipeline hands that score to the trainer, which never reads the test part.
 """
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -234,7 +235,7 @@ class SequenceTask(_RankingSelection):
         """`evaluate_ranking`'s batches: one per group, with ``exclude`` (every item of the target's
         history) when ``exclude_seen``."""
         for group in self.groups(data, part):
-            out = {"scores": method.sequence_scores(group), "targets": group["target"],
+            out = {"scores": functools.partial(method.sequence_scores, group), "targets": group["target"],
                    "user": group["user"][group["row"]]}
             if self.exclude_seen:
                 before = np.arange(group["items"].shape[1])[None, :] < group["position"][:, None]

@@ -469,14 +469,16 @@ def fit_and_test(spec: MethodSpec, prepared: Prepared, options: RunOptions, test
             best = (None, method, info, where)
             break
         metric, mode = task.selection(method)
-        score = task.validation_score(method, data)
+        with distribute.scope(distribute.get(options.strategy)):  # evaluation sharded over replicas
+            score = task.validation_score(method, data)
         tried.append({**point, f"valid_{metric}": round(score, 5), "fit": info})
         if best is None or (score < best[0] if mode == "min" else score > best[0]):
             best = (score, method, {"selected": tried[-1]}, where)
     _, method, info, where = best
     if tried:
         info = {**info, "grid": tried}
-    test = task.evaluate(method, data, "test") if tested else None
+    with distribute.scope(distribute.get(options.strategy)):  # batches sharded over replicas
+        test = task.evaluate(method, data, "test") if tested else None
     run_ = Run(method, test, info, round(time.perf_counter() - start, 1))
     if options.logdir:
         record_run(Path(options.logdir) / where / method.name, run_, prepared, options.seed)

@@ -1,9 +1,12 @@
 """Run by `tests/test_distribute.py` in a process of its own: TensorFlow's CPU split into two logical
 devices (which must happen before TensorFlow starts), then one smoke fit of each model family under the
 default strategy and under `MirroredStrategy` over the two devices, XLA off (XLA on a CPU cannot reach a
-second logical device's variables). Prints one JSON line per fit, and one comparing UserGRU's outputs
-over consecutive lane batches, its state carried, on one device and on two replicas (`carried_lanes`)."""
+second logical device's variables). Prints one JSON line per fit, one per family in `SCORERS` comparing
+its test evaluation on one device and sharded over the replicas (`sharded_evaluation`), and one
+comparing UserGRU's outputs over consecutive lane batches, its state carried, on one device and on two
+replicas (`carried_lanes`)."""
 
+import dataclasses
 import json
 import sys
 
@@ -26,21 +29,45 @@ def main() -> None:
     for family, (prepared, build) in families(data).items():
         for strategy in ("default", "mirrored"):
             method = build()
-            try:
-                info = fit(method, prepared.data, prepared.task,
-                           RunOptions(profile="smoke", strategy=strategy, jit_compile=False))
-            except ValueError as err:
-                print(json.dumps({"family": family, "strategy": strategy, "error": str(err)}), flush=True)
-                continue
+            info = fit(method, prepared.data, prepared.task,
+                       RunOptions(profile="smoke", strategy=strategy, jit_compile=False))
             model = getattr(method, "model", None)
             network = getattr(model, "network", model)  # a factor model's Keras network
             variable = network.trainable_variables[0].value
             print(json.dumps({"family": family, "strategy": strategy,
                               "valid": info.get("valid_curve") or info.get("history", {}).get("auc"),
                               "copies": len(getattr(variable, "values", [variable]))}), flush=True)
+        if family in SCORERS:
+            print(json.dumps({"family": family, "strategy": "sharded evaluation",
+                              **sharded_evaluation(method, prepared, *SCORERS[family])}), flush=True)
+        if family == "UserGRU (stateful lanes)":
+            print(json.dumps(carried_lanes(prepared, build)), flush=True)
 
-    lanes = "UserGRU (stateful lanes)"
-    print(json.dumps(carried_lanes(*families(data, [lanes])[lanes])), flush=True)
+
+# the families whose full-ranking test evaluation is compared sharded and not: their scoring method, and
+# their task's batches made small enough for several
+SCORERS = {"MTAM (KerasNextItem)": ("scores", {"batch_size": 48}),
+           "UserGRU (stateful lanes)": ("sequence_scores", {"max_users": 40})}
+
+
+def sharded_evaluation(method, prepared, scorer: str, batches: dict) -> dict:
+    """The test evaluation of a method fitted under the mirrored strategy, on one device and in the
+    strategy's scope (batches sharded over the two replicas, `seqrec.evaluation.ranking.over_replicas`):
+    the largest difference between their per-row metrics, and the replica that scored each batch."""
+    task = dataclasses.replace(prepared.task, **batches)
+    one = task.evaluate(method, prepared.data, "test").rows
+    score, replicas = getattr(method, scorer), []
+
+    def recorded(batch):
+        replicas.append(int(tf.distribute.get_replica_context().replica_id_in_sync_group))
+        return score(batch)
+
+    setattr(method, scorer, recorded)
+    with distribute.get("mirrored").scope():
+        two = task.evaluate(method, prepared.data, "test").rows
+    gap = np.nanmax(np.abs(one.to_numpy(float) - two.to_numpy(float)))
+    return {"rows": len(one), "max_difference": float(gap), "replicas": replicas,
+            "same_nan": bool((one.isna() == two.isna()).all().all())}
 
 
 def carried_lanes(prepared, build, batches: int = 6) -> dict:

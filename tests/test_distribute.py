@@ -1,7 +1,8 @@
 """`seqrec.training.distribute`: every model family trains under `MirroredStrategy` over two logical CPU
 devices (`tests/distributed_fits.py`, in a process of its own) with its variables mirrored on both, to
 the validation result of one device within a stated tolerance; UserGRU's stateful lanes keep each
-replica's lanes' states (one device's outputs over consecutive batches); two worker processes on
+replica's lanes' states (one device's outputs over consecutive batches); full-ranking evaluation is
+sharded over the replicas, batch by batch, with one device's per-row metrics; two worker processes on
 localhost train in sync under `MultiWorkerMirroredStrategy`; the strategy, replicas and XLA choice reach
 the manifest; and the command line checks them."""
 
@@ -43,6 +44,15 @@ def test_each_family_trains_mirrored_to_the_one_device_result(fits):
         assert one["copies"] == 1 and two["copies"] == 2, family  # each variable on both replicas
         a, b = one["valid"][-1], two["valid"][-1]
         assert abs(a - b) <= tolerance * abs(a), (family, a, b)
+
+
+def test_full_ranking_evaluation_is_sharded_over_replicas_with_the_same_rows(fits):
+    """MTAM's test batches and UserGRU's user groups, evaluated in the mirrored scope, alternate between
+    the two replicas and give exactly the per-row metrics (and users) of one device."""
+    for family in ("MTAM (KerasNextItem)", "UserGRU (stateful lanes)"):
+        sharded = fits[(family, "sharded evaluation")]
+        assert sharded["replicas"][:4] == [0, 1, 0, 1] and sharded["rows"] > 100, (family, sharded)
+        assert sharded["max_difference"] == 0.0 and sharded["same_nan"], (family, sharded)
 
 
 def test_stateful_lanes_carry_each_replicas_own_states(fits):
