@@ -9,6 +9,7 @@ at most one batch of scores is in memory (one per replica under a mirrored strat
 import dataclasses
 import functools
 import itertools
+import pickle
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -132,29 +133,47 @@ def _statistics(batch: dict) -> dict:
 
 
 def over_replicas(work: Callable[[dict], dict], batches: Iterable[dict]) -> Iterator[tuple[dict, dict]]:
-    """``(batch, work(batch))`` for each batch, in order. In the scope of a `tf.distribute.MirroredStrategy`
-    of R replicas (a trainer's validation, or `seqrec.experiments.pipeline`'s test under ``--strategy
-    mirrored``), R batches at a time are evaluated concurrently, batch k on replica k mod R, each on its
-    replica's device with its copy of the model's variables (``strategy.run``): evaluation is sharded
-    across batches, not run on one device while the others wait. Elsewhere one batch at a time on the
-    default device. ``work`` must not use collective operations (an idle replica of the last round runs
-    nothing)."""
+    """``(batch, work(batch))`` for each batch, in order, sharded across batches over the replicas of the
+    strategy in scope (a trainer's validation; `seqrec.experiments.pipeline`'s tests): under a
+    `tf.distribute.MirroredStrategy` or `MultiWorkerMirroredStrategy` of R replicas, R batches at a time
+    are evaluated concurrently, batch k of a round on replica k, on its device with its copy of the
+    model's variables (``strategy.run``), so evaluation does not run on one device while the others
+    wait. On a cluster every worker iterates the same batches and receives the others' results
+    (`_gathered`); ``work``'s results must be picklable there. Elsewhere one batch at a time on the
+    default device."""
     strategy = tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync if isinstance(strategy, tf.distribute.MirroredStrategy) else 1
+    sharding = (tf.distribute.MirroredStrategy, tf.distribute.MultiWorkerMirroredStrategy)
+    replicas = strategy.num_replicas_in_sync if isinstance(strategy, sharding) else 1
+    cluster = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and replicas > 1
     batches = iter(batches)
     while chunk := list(itertools.islice(batches, replicas)):
         if replicas == 1:
             yield chunk[0], work(chunk[0])
             continue
-        results = [None] * len(chunk)
+        results = [None] * replicas
 
         def on_replica(chunk=chunk, results=results):
-            k = int(tf.distribute.get_replica_context().replica_id_in_sync_group)
-            if k < len(chunk):
-                results[k] = work(chunk[k])
+            context = tf.distribute.get_replica_context()
+            k = int(context.replica_id_in_sync_group)
+            results[k] = work(chunk[k]) if k < len(chunk) else None  # idle in the last round
+            if cluster:
+                results[:] = _gathered(context, results[k])
 
         strategy.run(on_replica)
-        yield from zip(chunk, results, strict=True)
+        yield from zip(chunk, results[:len(chunk)], strict=True)
+
+
+def _gathered(context: tf.distribute.ReplicaContext, value) -> list:
+    """Every replica's ``value`` (any picklable object), in replica order, from inside ``strategy.run`` on
+    a cluster: pickled to bytes and exchanged with two all-gathers (the sizes, then the bytes padded to a
+    power of two, which bounds the shapes the collective is traced for; one int32 each: collectives take
+    no uint8)."""
+    blob = np.frombuffer(pickle.dumps(value), np.uint8).astype(np.int32)
+    sizes = context.all_gather(tf.constant([len(blob)]), axis=0)
+    width = 1 << int(tf.reduce_max(sizes) - 1).bit_length()
+    padded = tf.constant(np.pad(blob, (0, width - len(blob)))[None])
+    blobs = context.all_gather(padded, axis=0).numpy()
+    return [pickle.loads(b[:n].astype(np.uint8).tobytes()) for b, n in zip(blobs, sizes.numpy(), strict=True)]
 
 
 def _check_targets(targets: np.ndarray, users, offset: int, method: str) -> None:

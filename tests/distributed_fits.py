@@ -6,7 +6,6 @@ its test evaluation on one device and sharded over the replicas (`sharded_evalua
 comparing UserGRU's outputs over consecutive lane batches, its state carried, on one device and on two
 replicas (`carried_lanes`)."""
 
-import dataclasses
 import json
 import sys
 
@@ -16,7 +15,7 @@ import tensorflow as tf
 cpus = tf.config.list_physical_devices("CPU")
 tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from model_families import families  # noqa: E402
+from model_families import SCORERS, families, sharded_evaluation  # noqa: E402
 
 from seqrec.datasets import load  # noqa: E402
 from seqrec.experiments.pipeline import RunOptions, fit  # noqa: E402
@@ -39,35 +38,10 @@ def main() -> None:
                               "copies": len(getattr(variable, "values", [variable]))}), flush=True)
         if family in SCORERS:
             print(json.dumps({"family": family, "strategy": "sharded evaluation",
-                              **sharded_evaluation(method, prepared, *SCORERS[family])}), flush=True)
+                              **sharded_evaluation(method, prepared, family, distribute.get("mirrored"))}),
+                  flush=True)
         if family == "UserGRU (stateful lanes)":
             print(json.dumps(carried_lanes(prepared, build)), flush=True)
-
-
-# the families whose full-ranking test evaluation is compared sharded and not: their scoring method, and
-# their task's batches made small enough for several
-SCORERS = {"MTAM (KerasNextItem)": ("scores", {"batch_size": 48}),
-           "UserGRU (stateful lanes)": ("sequence_scores", {"max_users": 40})}
-
-
-def sharded_evaluation(method, prepared, scorer: str, batches: dict) -> dict:
-    """The test evaluation of a method fitted under the mirrored strategy, on one device and in the
-    strategy's scope (batches sharded over the two replicas, `seqrec.evaluation.ranking.over_replicas`):
-    the largest difference between their per-row metrics, and the replica that scored each batch."""
-    task = dataclasses.replace(prepared.task, **batches)
-    one = task.evaluate(method, prepared.data, "test").rows
-    score, replicas = getattr(method, scorer), []
-
-    def recorded(batch):
-        replicas.append(int(tf.distribute.get_replica_context().replica_id_in_sync_group))
-        return score(batch)
-
-    setattr(method, scorer, recorded)
-    with distribute.get("mirrored").scope():
-        two = task.evaluate(method, prepared.data, "test").rows
-    gap = np.nanmax(np.abs(one.to_numpy(float) - two.to_numpy(float)))
-    return {"rows": len(one), "max_difference": float(gap), "replicas": replicas,
-            "same_nan": bool((one.isna() == two.isna()).all().all())}
 
 
 def carried_lanes(prepared, build, batches: int = 6) -> dict:

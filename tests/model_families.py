@@ -1,6 +1,13 @@
 """The model families the distribution, checkpoint and precision tests train (`tests/distributed_fits.py`,
 `tests/resumed_fits.py`, `tests/test_precision.py`): one smoke-sized method of each trainer on the
-synthetic data, each family's data prepared only when asked for (`family`)."""
+synthetic data, each family's data prepared only when asked for (`family`); and the comparison of a
+fitted method's test evaluation on one device and sharded over a strategy's replicas
+(`sharded_evaluation`)."""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
 
 from seqrec.experiments import ante_rnn, dmran, iarn, mtam, usergru
 from seqrec.experiments.pipeline import RunOptions
@@ -47,6 +54,34 @@ FAMILIES = {
     "Ante-RNN (KerasNextItem)": _ante_rnn,
     "UserGRU (stateful lanes)": _user_gru,
 }
+
+
+# the families whose full-ranking test evaluation is compared sharded and not: their scoring method, and
+# their task's batches made small enough for several
+SCORERS = {"MTAM (KerasNextItem)": ("scores", {"batch_size": 48}),
+           "UserGRU (stateful lanes)": ("sequence_scores", {"max_users": 40})}
+
+
+def sharded_evaluation(method, prepared, family: str, strategy) -> dict:
+    """The test evaluation of ``family``'s ``method``, fitted under ``strategy``, on this process's device
+    and in the strategy's scope (batches sharded over its replicas,
+    `seqrec.evaluation.ranking.over_replicas`): the largest difference between their per-row metrics,
+    and the replica that scored each batch here."""
+    scorer, batches = SCORERS[family]
+    task = dataclasses.replace(prepared.task, **batches)
+    one = task.evaluate(method, prepared.data, "test").rows
+    score, replicas = getattr(method, scorer), []
+
+    def recorded(batch):
+        replicas.append(int(tf.distribute.get_replica_context().replica_id_in_sync_group))
+        return score(batch)
+
+    setattr(method, scorer, recorded)
+    with strategy.scope():
+        two = task.evaluate(method, prepared.data, "test").rows
+    gap = np.nanmax(np.abs(one.to_numpy(float) - two.to_numpy(float)))
+    return {"rows": len(one), "max_difference": float(gap), "replicas": replicas,
+            "same_nan": bool((one.isna() == two.isna()).all().all())}
 
 
 def families(data, names=None):

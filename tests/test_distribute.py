@@ -103,7 +103,8 @@ def _free_port() -> int:
 def test_two_workers_on_localhost_train_in_sync_to_the_one_device_result(fits):
     """Two processes, one `MultiWorkerMirroredStrategy` cluster on loopback addresses, bounded in time:
     both workers see two replicas, end with the same validation curve (synchronous training), and reach
-    the one-device result within MTAM's tolerance."""
+    the one-device result within MTAM's tolerance; the test evaluation sharded over the workers gives
+    each worker alone's per-row metrics."""
     cluster = {"worker": [f"127.0.0.1:{_free_port()}", f"127.0.0.1:{_free_port()}"]}
     script = Path(__file__).with_name("multi_worker_fit.py")
     workers = [subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -120,5 +121,8 @@ def test_two_workers_on_localhost_train_in_sync_to_the_one_device_result(fits):
     rows = [json.loads(next(line for line in out.splitlines() if line.startswith("{"))) for out, _ in outs]
     assert [r["replicas"] for r in rows] == [2, 2] and [r["chief"] for r in rows] == [True, False]
     assert rows[0]["valid"] == rows[1]["valid"]
+    # the test batches sharded over the two workers: each scored every other one and received the rest
+    assert [r["sharded"]["replicas"] for r in rows] == [[0, 0, 0], [1, 1]]
+    assert all(r["sharded"]["max_difference"] == 0.0 and r["sharded"]["same_nan"] for r in rows)
     one = fits[("MTAM (KerasNextItem)", "default")]["valid"][-1]
     assert abs(rows[0]["valid"][-1] - one) <= TOLERANCE["MTAM (KerasNextItem)"] * abs(one)
