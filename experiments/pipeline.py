@@ -52,7 +52,8 @@ class RunOptions:
         (default: every paper dataset present, or none when ``log`` is given).
       seed: seeds every method's fit (and the protocol's sampling).
       logdir: TensorBoard folder (scalars per epoch, hyper-parameters), or None.
-      deterministic: deterministic TensorFlow ops (slower, bit-identical reruns).
+      deterministic: deterministic TensorFlow ops (slower, bit-identical reruns); XLA off, as Keras turns
+        it off under deterministic ops (with a warning per model), so the manifest says so.
       verbose: Keras' verbosity.
       log, log_format: a user's own interaction log, run as an extra dataset, and how to read it.
       min_user, min_item: the protocol's minimum events per user and per item in place of the paper's
@@ -92,6 +93,11 @@ class RunOptions:
         if self.strategy not in distribute.STRATEGIES:
             raise ValueError(f"strategy must be one of {distribute.STRATEGIES}, got {self.strategy!r}")
         precision.check(self.mixed_precision)
+        if self.deterministic and self.jit_compile:
+            raise ValueError("deterministic ops and XLA do not go together (Keras compiles no XLA step under "
+                             "deterministic ops): drop --jit-compile on, or --deterministic")
+        if self.deterministic:
+            object.__setattr__(self, "jit_compile", False)
         if self.resume and not self.checkpoints:
             raise ValueError("resume needs the checkpoint folder of the interrupted run (checkpoints)")
         if self.datasets is not None:

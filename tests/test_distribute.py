@@ -72,6 +72,12 @@ def test_manifest_states_strategy_replicas_and_xla():
     assert manifest.hardware["jit_compile"] is False
     assert distribute.describe(None) == {"strategy": "default", "replicas": 1}
     assert distribute.get("default") is None
+    # Keras compiles no XLA step under deterministic ops: the manifest says XLA is off, and asking for both
+    # is refused
+    deterministic = RunOptions(profile="smoke", deterministic=True)
+    assert open_manifest("x", deterministic).hardware["jit_compile"] is False
+    with pytest.raises(ValueError, match="deterministic ops and XLA"):
+        RunOptions(profile="smoke", deterministic=True, jit_compile=True)
 
 
 def test_command_line_strategy_and_xla(monkeypatch, tmp_path):
