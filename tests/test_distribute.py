@@ -22,7 +22,7 @@ from seqrec.training import distribute
 # At one or two smoke epochs, one device and two replicas differ by float summation order and by how a
 # batch's mean loss splits over replicas of unequal size; dropout draws differ per replica too
 # (Ante-RNN, DMRAN and UserGRU keep their dropout here). Measured differences: 2-4 % for losses and
-# AUC, up to 22 % for NDCG@10 near its random level (UserGRU: 0.0164 and 0.0177, 8 %). A loss scaled
+# AUC, up to 22 % for NDCG@10 near its random level (UserGRU MRR@20: 0.0164 and 0.0177, 8 %). A loss scaled
 # by the replicas (the bug Keras' "mse" on rank-1 ratings had: twice the loss on two replicas) is far
 # outside these.
 TOLERANCE = {"IARN (rating)": 0.05, "BPR-MF (factor model)": 0.05, "DMRAN (KerasCandidate)": 0.05,
